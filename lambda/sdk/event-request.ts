@@ -13,6 +13,9 @@ export interface EventRequestPayload {
   readonly fields: Readonly<Record<string, JsonValue>>;
 }
 
+// Declared before the class: its computed member key is evaluated when the class is defined.
+const EVENT_REQUEST_BRAND: unique symbol = Symbol.for('lambda-escalation.EventRequest') as never;
+
 /**
  * A request to fire an event, as returned by `ApprovalTemplate.approve()` and friends.
  * Returned from an `on*` hook, it replaces the step being processed.
@@ -38,5 +41,3 @@ export class EventRequest {
     return true;
   }
 }
-
-const EVENT_REQUEST_BRAND: unique symbol = Symbol.for('lambda-escalation.EventRequest') as never;
