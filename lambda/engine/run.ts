@@ -103,4 +103,23 @@ export interface RunRecord {
   readonly deescalateAttempts: number;
   /** Message an `ignore` returned, for the actor. */
   readonly ignoredMessage?: string;
+  /**
+   * The invocation in flight: written before the escalate/deescalate function is invoked,
+   * so a redelivered event does not invoke it again, and a crashed one can be resumed
+   * once the claim is stale.
+   */
+  readonly claim?: RunClaim;
+  /**
+   * When the engine must act on the run by itself (request expiry or forwarding, or the
+   * end of access); absent when nothing is due. Derived on every write; the sweep's index
+   * sorts on it.
+   */
+  readonly dueAt?: string;
+}
+
+export interface RunClaim {
+  readonly step: 'escalate' | 'deescalate';
+  readonly eventId: string;
+  /** ISO-8601. */
+  readonly at: string;
 }

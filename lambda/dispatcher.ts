@@ -1,0 +1,424 @@
+import { randomUUID } from 'node:crypto';
+import type { FlowConfig } from './config/flow-config.js';
+import type { Effect, Transition } from './engine/effects.js';
+import { RefusalError, type RefusalCode } from './engine/errors.js';
+import { capitalise, interpretHookResult } from './engine/hook-results.js';
+import type { RunRecord, RunState } from './engine/run.js';
+import { planSweepStep } from './engine/sweep.js';
+import type { StepInput } from './engine/step-input.js';
+import {
+  applyIgnore,
+  applyInvokeResult,
+  applyStep,
+  isDuplicate,
+  isClaimStale,
+  type EngineContext,
+} from './engine/transitions.js';
+import { toAccessTarget, toHookEvent, toUser, flowSrn, runSrn } from './engine/views.js';
+import type { LifecycleEvent, LifecycleEventPublisher } from './events/lifecycle-event.js';
+import { isSweepEvent, parseIngressEvent } from './events/ingress-event.js';
+import type { StepScheduler } from './scheduler/step-scheduler.js';
+import type { Event } from './sdk/event.js';
+import type { AfterHook, Hook, Hooks, Permissions } from './sdk/hooks.js';
+import type { JsonValue } from './sdk/json.js';
+import { runInContext } from './sdk/run-context.js';
+import type { ApprovalTemplateStep } from './sdk/steps.js';
+import type { StepOutput } from './sdk/step-output.js';
+import type { AccessStrategy } from './sdk/strategy.js';
+import { RunConflictError } from './store/errors.js';
+import type { RunStore } from './store/run-store.js';
+import type { FunctionInvoker } from './strategy/function-invoker.js';
+import { buildLambdaPayload } from './strategy/lambda-payload-builder.js';
+
+/** The log methods the dispatcher uses; Powertools' Logger has them. */
+export interface DispatcherLogger {
+  debug(message: string, ...extra: Record<string, unknown>[]): void;
+  info(message: string, ...extra: Record<string, unknown>[]): void;
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
+  error(message: string, ...extra: Record<string, unknown>[]): void;
+}
+
+export interface DispatcherProps {
+  readonly flow: FlowConfig;
+  readonly store: RunStore;
+  /** Invokes the user's escalate/deescalate Lambdas. Give this or `strategy`. */
+  readonly invoker?: FunctionInvoker;
+  /** An in-process custom strategy instead of Lambdas. Give this or `invoker`. */
+  readonly strategy?: AccessStrategy;
+  readonly scheduler: StepScheduler;
+  readonly publisher: LifecycleEventPublisher;
+  /** The flow's hooks module. @default {} */
+  readonly hooks?: Hooks;
+  /** @default () => new Date() */
+  readonly clock?: () => Date;
+  /** @default crypto.randomUUID */
+  readonly newId?: () => string;
+  /** @default a logger that drops everything */
+  readonly logger?: DispatcherLogger;
+  /**
+   * How old an in-flight escalate/deescalate claim must be before it counts as crashed
+   * and may be resumed. Keep it above the invoker's timeout.
+   * @default 120000 (two minutes)
+   */
+  readonly claimStaleAfterMs?: number;
+}
+
+/** What became of one event. Refusals are answers, not failures: retrying them cannot help. */
+export type DispatchResult =
+  | { readonly status: 'applied'; readonly runId: string; readonly state: RunState; readonly steps: readonly string[] }
+  | { readonly status: 'duplicate'; readonly runId: string; readonly state: RunState }
+  | { readonly status: 'ignored'; readonly runId: string; readonly message: string }
+  | { readonly status: 'refused'; readonly code: RefusalCode; readonly message: string; readonly runId?: string };
+
+export interface SweepResult {
+  readonly examined: number;
+  readonly fired: readonly DispatchResult[];
+}
+
+/** Writes lost to a racing event before we give up and report a conflict (then EventBridge retries). */
+const MAX_CONFLICT_RETRIES = 5;
+/** Hook replacements chained in one event; forward-only makes chains short, this bounds a bug. */
+const MAX_CHAINED_STEPS = 8;
+
+const NULL_LOGGER: DispatcherLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/**
+ * The runtime around the pure engine: parse, load, run hooks, transition, save, perform
+ * effects. Every state change is one conditional write; a lost race reloads and re-decides.
+ * Only transient failures throw (so EventBridge / Lambda retry the event); a refusal is
+ * returned and changes nothing.
+ */
+export class Dispatcher {
+  private readonly flow: FlowConfig;
+  private readonly store: RunStore;
+  private readonly invoker?: FunctionInvoker;
+  private readonly strategy?: AccessStrategy;
+  private readonly scheduler: StepScheduler;
+  private readonly publisher: LifecycleEventPublisher;
+  private readonly hooks: Hooks;
+  private readonly clock: () => Date;
+  private readonly newId: () => string;
+  private readonly logger: DispatcherLogger;
+  private readonly claimStaleAfterMs: number;
+
+  public constructor(props: DispatcherProps) {
+    if ((props.invoker === undefined) === (props.strategy === undefined)) {
+      throw new RefusalError('Dispatcher: give exactly one of invoker (Lambda strategy) or strategy (custom strategy)', 'malformed_event');
+    }
+    this.flow = props.flow;
+    this.store = props.store;
+    this.invoker = props.invoker;
+    this.strategy = props.strategy;
+    this.scheduler = props.scheduler;
+    this.publisher = props.publisher;
+    this.hooks = props.hooks ?? {};
+    this.clock = props.clock ?? (() => new Date());
+    this.newId = props.newId ?? randomUUID;
+    this.logger = props.logger ?? NULL_LOGGER;
+    this.claimStaleAfterMs = props.claimStaleAfterMs ?? 120_000;
+  }
+
+  /** Handles one EventBridge event: a step, or the sweep's scheduled tick. */
+  public async handle(event: unknown): Promise<DispatchResult | SweepResult> {
+    if (isSweepEvent(event)) return this.sweep();
+    let input: StepInput;
+    try {
+      input = parseIngressEvent(event, this.flow);
+    } catch (error) {
+      return this.refused(error);
+    }
+    return this.dispatch(input);
+  }
+
+  /** Applies one validated step, with its hooks and everything it chains into. */
+  public async dispatch(input: StepInput): Promise<DispatchResult> {
+    const emitted: LifecycleEvent[] = [];
+    try {
+      return await this.dispatchWithRetries(input, emitted);
+    } catch (error) {
+      if (error instanceof RefusalError) return this.refused(error, input.runId);
+      throw error;
+    } finally {
+      await this.publish(emitted);
+    }
+  }
+
+  /**
+   * Fires what is due: expired or forwardable requests, and deescalations whose schedule
+   * was lost or whose function failed. Each goes through {@link dispatch}, so a run the
+   * scheduler handled meanwhile is left alone.
+   */
+  public async sweep(): Promise<SweepResult> {
+    const ctx = this.context();
+    const due = await this.store.listDue(this.flow.name, ctx.now);
+    const fired: DispatchResult[] = [];
+    for (const candidate of due) {
+      // The index is eventually consistent: decide on a consistent read.
+      const run = await this.store.get(candidate.runId);
+      if (!run) continue;
+      const input = planSweepStep(run, this.flow, this.context());
+      if (!input) continue;
+      this.logger.info('sweep fires a due step', { runId: run.runId, step: input.step, state: run.state });
+      fired.push(await this.dispatch(input));
+    }
+    return { examined: due.length, fired };
+  }
+
+  private async dispatchWithRetries(input: StepInput, emitted: LifecycleEvent[]): Promise<DispatchResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.dispatchOnce(input, emitted);
+      } catch (error) {
+        if (!(error instanceof RunConflictError) || attempt >= MAX_CONFLICT_RETRIES) throw error;
+        this.logger.debug('lost a write race, re-deciding', { runId: input.runId, step: input.step, attempt });
+      }
+    }
+  }
+
+  private async dispatchOnce(first: StepInput, emitted: LifecycleEvent[]): Promise<DispatchResult> {
+    let run = await this.store.get(first.runId);
+    if (isDuplicate(run, first.eventId)) return this.duplicate(run as RunRecord, first, emitted);
+
+    const steps: string[] = [];
+    let input = first;
+    for (let chained = 0; chained < MAX_CHAINED_STEPS; chained++) {
+      const ctx = this.context(await this.permissionsFor(run, input));
+      // Validate before any hook runs: a refused event runs no user code and changes nothing.
+      const provisional = applyStep(run, input, ctx);
+      const decision = await this.runOnHook(provisional.run, input, run?.state);
+      if (decision.kind === 'ignore') {
+        if (run) await this.save(applyIgnore(run, input, decision.message, ctx), false);
+        this.logger.info('event ignored by hook', { runId: input.runId, step: input.step, message: decision.message });
+        return { status: 'ignored', runId: input.runId, message: decision.message };
+      }
+      if (decision.kind === 'replace' && input.step !== 'request') {
+        // The hook's step is processed instead of this one.
+        input = decision.input;
+        continue;
+      }
+      const stepInput = decision.kind === 'proceed' ? decision.input : input;
+      const transition = decision.kind === 'proceed' ? applyStep(run, stepInput, ctx) : provisional;
+      // A request replaced by a hook is still recorded (the run must exist to approve it),
+      // but its own after-hook does not run: the replacement stands in for it.
+      const effects = decision.kind === 'replace' ? transition.effects.filter((e) => e.kind !== 'after_hook') : transition.effects;
+      run = await this.save({ run: transition.run, effects }, run === undefined);
+      steps.push(stepInput.step);
+      run = await this.perform(run, effects, emitted, steps);
+      if (decision.kind !== 'replace') return { status: 'applied', runId: run.runId, state: run.state, steps };
+      input = decision.input;
+    }
+    throw new RefusalError(`hooks chained more than ${MAX_CHAINED_STEPS} steps for run ${first.runId}`, 'backward_hook_result');
+  }
+
+  /**
+   * A redelivered event changes nothing, except where it finds its own claim crashed:
+   * then the invocation it started is resumed (the claim is stale, so nothing else holds it).
+   */
+  private async duplicate(run: RunRecord, input: StepInput, emitted: LifecycleEvent[]): Promise<DispatchResult> {
+    const ctx = this.context();
+    if (run.claim && run.claim.eventId === input.eventId && isClaimStale(run, ctx)) {
+      const resume: StepInput = { ...input, step: run.claim.step, origin: 'engine', eventId: `${input.eventId}:resume-v${run.version}` };
+      this.logger.warn('resuming a crashed invocation', { runId: run.runId, step: run.claim.step, claimedAt: run.claim.at });
+      return this.dispatchOnce(resume, emitted);
+    }
+    this.logger.info('duplicate event, nothing to do', { runId: run.runId, eventId: input.eventId, state: run.state });
+    return { status: 'duplicate', runId: run.runId, state: run.state };
+  }
+
+  private async perform(run: RunRecord, effects: readonly Effect[], emitted: LifecycleEvent[], steps: string[]): Promise<RunRecord> {
+    let current = run;
+    for (const effect of effects) {
+      switch (effect.kind) {
+        case 'emit':
+          emitted.push(effect.event);
+          break;
+        case 'after_hook':
+          await this.runAfterHook(current, effect.step);
+          break;
+        case 'schedule':
+          await this.bestEffort('schedule', current.runId, () =>
+            this.scheduler.schedule({ runId: current.runId, step: effect.step, at: effect.at }),
+          );
+          break;
+        case 'cancel_schedule':
+          await this.bestEffort('cancel schedule', current.runId, () => this.scheduler.cancel(current.runId, effect.step));
+          break;
+        case 'invoke': {
+          const output = await this.invoke(current, effect.step, effect.functionName);
+          const transition = applyInvokeResult(current, effect.step, output, this.context());
+          current = await this.save(transition, false);
+          steps.push(`${effect.step}_result`);
+          if (output.errors.length > 0) {
+            this.logger[effect.step === 'deescalate' ? 'error' : 'warn'](`${effect.step === 'deescalate' ? 'deescalation' : 'escalation'} failed`, {
+              runId: current.runId,
+              errors: output.errors,
+              state: current.state,
+            });
+          }
+          current = await this.perform(current, transition.effects, emitted, steps);
+          break;
+        }
+      }
+    }
+    return current;
+  }
+
+  /** Invokes the escalate or deescalate function; its `on*` hook runs first but cannot skip a deescalation. */
+  private async invoke(run: RunRecord, step: 'escalate' | 'deescalate', functionName: string): Promise<StepOutput> {
+    const actor = run.actors[step] ?? run.actors.approve ?? run.requester;
+    const hook = this.hooks[step === 'escalate' ? 'onEscalate' : 'onDeescalate'];
+    if (hook) {
+      const result = await this.callHook(hook, run, step, actor);
+      if (result.failed) {
+        if (step === 'escalate') return { body: null, errors: [`onEscalate hook failed: ${result.message}`] };
+      } else if (result.value !== undefined && result.value !== null) {
+        if (step === 'escalate') {
+          const decision = interpretHookResult(
+            { eventId: 'hook', step, runId: run.runId, actor, origin: 'hook', fields: {} },
+            result.value,
+            'escalating',
+          );
+          if (decision.kind !== 'proceed') {
+            const why = decision.kind === 'ignore' ? decision.message : `replaced by ${decision.input.step}`;
+            return { body: null, errors: [`escalate cancelled by the onEscalate hook: ${why}`] };
+          }
+        } else {
+          this.logger.warn('onDeescalate returned an event; deescalation cannot be vetoed, it goes ahead', { runId: run.runId });
+        }
+      }
+    }
+    if (this.strategy) return this.invokeStrategy(run, step);
+    const escalateOutput = run.outputs.escalate;
+    const payload = buildLambdaPayload({
+      id: this.newId(),
+      step,
+      timestamp: this.clock(),
+      flowSrn: flowSrn(this.flow),
+      runSrn: runSrn(this.flow, run.runId),
+      actors: Object.fromEntries(Object.entries(run.actors).map(([s, a]) => [s, toUser(this.flow, a)])),
+      actor: toUser(this.flow, actor),
+      target: toAccessTarget(run.target),
+      duration: run.duration,
+      fields: run.fields,
+      ...(step === 'deescalate' ? { deescalateType: run.deescalateType ?? 'scheduled' } : {}),
+      ...(step === 'deescalate' && escalateOutput ? { escalateOutput: { body: escalateOutput.body, errors: escalateOutput.errors } } : {}),
+    });
+    return (this.invoker as FunctionInvoker).invoke(functionName, payload);
+  }
+
+  private async invokeStrategy(run: RunRecord, step: 'escalate' | 'deescalate'): Promise<StepOutput> {
+    const strategy = this.strategy as AccessStrategy;
+    const actor = run.actors[step] ?? run.requester;
+    const event = toHookEvent(this.flow, { run, step, actor, fields: {}, now: this.clock() });
+    const targetId = event.run.target.id;
+    try {
+      const body = await runInContext({ runId: run.runId, step, outputs: this.store }, () =>
+        step === 'escalate' ? strategy.escalate(targetId, event) : strategy.deescalate(targetId, event),
+      );
+      return { body: body ?? null, errors: [] };
+    } catch (error) {
+      return { body: null, errors: [`${step} strategy threw: ${describe(error)}`] };
+    }
+  }
+
+  private async runOnHook(run: RunRecord, input: StepInput, stateBefore: RunState | undefined) {
+    const hook = this.hooks[`on${capitalise(input.step)}` as keyof Hooks] as Hook | undefined;
+    if (!hook || input.step === 'escalate' || input.step === 'deescalate') {
+      // escalate/deescalate hooks run around the invocation itself (see invoke()).
+      return { kind: 'proceed' as const, input };
+    }
+    const result = await this.callHook(hook, run, input.step, input.actor, input.fields);
+    if (result.failed) {
+      throw new RefusalError(`the on${capitalise(input.step)} hook failed: ${result.message}; the event changed nothing`, 'backward_hook_result');
+    }
+    // onRequest's replacement follows the recorded request; others replace the step itself.
+    return interpretHookResult(input, result.value, input.step === 'request' ? 'requested' : stateBefore);
+  }
+
+  private async runAfterHook(run: RunRecord, step: ApprovalTemplateStep): Promise<void> {
+    const hook = this.hooks[`after${capitalise(step)}` as keyof Hooks] as AfterHook | undefined;
+    if (!hook) return;
+    const actor = run.actors[step] ?? run.requester;
+    const result = await this.callHook(hook, run, step, actor);
+    if (result.failed) {
+      // The step is done and saved; a failing after-hook must not undo or repeat it.
+      this.logger.error(`after${capitalise(step)} hook failed`, { runId: run.runId, error: result.message });
+    }
+  }
+
+  private async callHook(
+    hook: Hook | AfterHook,
+    run: RunRecord,
+    step: ApprovalTemplateStep,
+    actor: { username: string; name: string },
+    fields: Readonly<Record<string, JsonValue>> = {},
+  ): Promise<{ failed: false; value: unknown } | { failed: true; message: string }> {
+    const event: Event = toHookEvent(this.flow, { run, step, actor, fields, now: this.clock() });
+    try {
+      const value: unknown = await runInContext({ runId: run.runId, step, outputs: this.store }, () => hook(event));
+      return { failed: false, value };
+    } catch (error) {
+      return { failed: true, message: describe(error) };
+    }
+  }
+
+  private async permissionsFor(run: RunRecord | undefined, input: StepInput): Promise<Permissions | undefined> {
+    const reducer = this.hooks.getPermissions;
+    const decides = input.step === 'approve' || input.step === 'deny' || input.step === 'escalate' || input.step === 'request_forward';
+    if (!reducer || !run || !decides || input.origin !== 'event') return undefined;
+    const event = toHookEvent(this.flow, { run, step: input.step, actor: input.actor, fields: input.fields, now: this.clock() });
+    try {
+      return await runInContext({ runId: run.runId, step: input.step, outputs: this.store }, () => reducer(event));
+    } catch (error) {
+      throw new RefusalError(`getPermissions failed: ${describe(error)}; nobody may decide until it works`, 'not_an_approver');
+    }
+  }
+
+  private async save(transition: Transition, create: boolean): Promise<RunRecord> {
+    if (create) await this.store.create(transition.run);
+    else await this.store.update(transition.run);
+    return transition.run;
+  }
+
+  /**
+   * Scheduler calls that fail are logged, not thrown: the run is saved, and the sweep
+   * fires any deescalation whose schedule is missing, so retrying the event would only
+   * find a duplicate.
+   */
+  private async bestEffort(what: string, runId: string, call: () => Promise<void>): Promise<void> {
+    try {
+      await call();
+    } catch (error) {
+      this.logger.error(`${what} failed; the sweep will cover it`, { runId, error: describe(error) });
+    }
+  }
+
+  private async publish(events: readonly LifecycleEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    try {
+      await this.publisher.publish(events);
+    } catch (error) {
+      this.logger.error('publishing lifecycle events failed', { types: events.map((e) => e.type), error: describe(error) });
+    }
+  }
+
+  private refused(error: unknown, runId?: string): DispatchResult {
+    if (!(error instanceof RefusalError)) throw error;
+    this.logger.warn('event refused', { code: error.code, reason: error.message, runId });
+    return { status: 'refused', code: error.code, message: error.message, ...(runId !== undefined ? { runId } : {}) };
+  }
+
+  private context(permissions?: Permissions): EngineContext {
+    return {
+      now: this.clock(),
+      flow: this.flow,
+      claimStaleAfterMs: this.claimStaleAfterMs,
+      ...(permissions ? { permissions } : {}),
+    };
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

@@ -1,0 +1,242 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  type DynamoDBClientConfig,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
+import type { RunRecord } from '../engine/run.js';
+import type { ApprovalTemplateStep } from '../sdk/steps.js';
+import type { StepOutput } from '../sdk/step-output.js';
+import { CorruptRunError, RunConflictError, StoreUnavailableError } from './errors.js';
+import type { ListRunsOptions, RunStore } from './run-store.js';
+
+export interface DynamoDbRunStoreProps {
+  readonly tableName: string;
+  /** An existing client. Give this or `clientConfig`, not both. @default a client built from `clientConfig` */
+  readonly client?: DynamoDBClient;
+  /** Configuration for a new client. @default {} (the environment's region and credentials) */
+  readonly clientConfig?: DynamoDBClientConfig;
+  /**
+   * Runs whose JSON is larger than this are stored gzip-compressed.
+   * @default 32768
+   */
+  readonly compressAboveBytes?: number;
+}
+
+/** Names of the table's keys and indexes; the CDK construct builds the same. */
+export const TABLE_SCHEMA = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  dueIndex: { name: 'byExpiry', partitionKey: 'activePartition', sortKey: 'expiresAt' },
+  flowIndex: { name: 'byFlow', partitionKey: 'flow', sortKey: 'createdAt' },
+} as const;
+
+// A DynamoDB item is at most 400 KB including attribute names; leave room for the keys.
+const MAX_BODY_BYTES = 390_000;
+const RUN_SORT_KEY = 'RUN';
+
+/**
+ * The run store on one DynamoDB table. A run is one item: its keys, the attributes the
+ * indexes need, and the whole run as JSON (a string, or gzip when large). Keeping the run
+ * in one item is what lets every state change be one conditional PutItem on `version`,
+ * with no transactions, and `getStepOutput` be one consistent GetItem.
+ */
+export class DynamoDbRunStore implements RunStore {
+  private readonly client: DynamoDBClient;
+  private readonly tableName: string;
+  private readonly compressAboveBytes: number;
+
+  public constructor(props: DynamoDbRunStoreProps) {
+    if (props.client && props.clientConfig) {
+      throw new Error('DynamoDbRunStore: give either client or clientConfig, not both');
+    }
+    this.client = props.client ?? new DynamoDBClient(props.clientConfig ?? {});
+    this.tableName = props.tableName;
+    this.compressAboveBytes = props.compressAboveBytes ?? 32_768;
+  }
+
+  public async get(runId: string): Promise<RunRecord | undefined> {
+    const result = await this.call('GetItem', () =>
+      this.client.send(new GetItemCommand({ TableName: this.tableName, Key: key(runId), ConsistentRead: true })),
+    );
+    return result.Item ? decode(runId, result.Item) : undefined;
+  }
+
+  public async create(run: RunRecord): Promise<void> {
+    await this.put(run, 'attribute_not_exists(pk)', {});
+  }
+
+  public async update(run: RunRecord): Promise<void> {
+    await this.put(run, 'version = :expected', { ':expected': { N: String(run.version - 1) } });
+  }
+
+  public async readStepOutput(runId: string, step: ApprovalTemplateStep): Promise<StepOutput | undefined> {
+    const run = await this.get(runId);
+    if (step !== 'escalate' && step !== 'deescalate') return undefined;
+    const output = run?.outputs[step];
+    return output ? { body: output.body, errors: output.errors } : undefined;
+  }
+
+  public async listDue(flow: string, before: Date, limit = 100): Promise<RunRecord[]> {
+    const { name, partitionKey, sortKey } = TABLE_SCHEMA.dueIndex;
+    return this.query('listDue', {
+      IndexName: name,
+      KeyConditionExpression: '#p = :flow AND #s <= :before',
+      ExpressionAttributeNames: { '#p': partitionKey, '#s': sortKey },
+      ExpressionAttributeValues: { ':flow': { S: flow }, ':before': { S: before.toISOString() } },
+      ScanIndexForward: true,
+    }, limit);
+  }
+
+  public async listRuns(flow: string, options: ListRunsOptions = {}): Promise<RunRecord[]> {
+    const { name, partitionKey } = TABLE_SCHEMA.flowIndex;
+    const runs = await this.query('listRuns', {
+      IndexName: name,
+      KeyConditionExpression: '#p = :flow',
+      ExpressionAttributeNames: { '#p': partitionKey, ...(options.state ? { '#state': 'state' } : {}) },
+      ExpressionAttributeValues: { ':flow': { S: flow }, ...(options.state ? { ':state': { S: options.state } } : {}) },
+      ...(options.state ? { FilterExpression: '#state = :state' } : {}),
+      ScanIndexForward: false,
+    }, options.limit ?? 50);
+    return runs;
+  }
+
+  private async query(
+    operation: string,
+    input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName' | 'Limit' | 'ExclusiveStartKey'>,
+    limit: number,
+  ): Promise<RunRecord[]> {
+    const runs: RunRecord[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.call(operation, () =>
+        this.client.send(new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: startKey })),
+      );
+      for (const item of page.Items ?? []) {
+        const runId = item.pk?.S?.slice('RUN#'.length) ?? '?';
+        runs.push(decode(runId, item));
+        if (runs.length >= limit) return runs;
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return runs;
+  }
+
+  private async put(run: RunRecord, condition: string, values: Record<string, AttributeValue>): Promise<void> {
+    const item = this.encode(run);
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: condition,
+          ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') {
+        // dynalite ignores ReturnValuesOnConditionCheckFailure, so read what won instead.
+        const current = await this.get(run.runId);
+        throw new RunConflictError(run.runId, run.version - 1, current, { cause: error });
+      }
+      throw translate('PutItem', error);
+    }
+  }
+
+  private encode(run: RunRecord): Record<string, AttributeValue> {
+    const item: Record<string, AttributeValue> = {
+      pk: { S: `RUN#${run.runId}` },
+      sk: { S: RUN_SORT_KEY },
+      version: { N: String(run.version) },
+      state: { S: run.state },
+      flow: { S: run.flow },
+      createdAt: { S: run.createdAt },
+    };
+    if (run.dueAt) {
+      item[TABLE_SCHEMA.dueIndex.partitionKey] = { S: run.flow };
+      item[TABLE_SCHEMA.dueIndex.sortKey] = { S: run.dueAt };
+    }
+    const body = fitBody(run, this.compressAboveBytes);
+    if (typeof body === 'string') item.run = { S: body };
+    else item.runGz = { B: body };
+    return item;
+  }
+
+  private async call<T>(operation: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (error) {
+      throw translate(operation, error);
+    }
+  }
+}
+
+function key(runId: string): Record<string, AttributeValue> {
+  return { pk: { S: `RUN#${runId}` }, sk: { S: RUN_SORT_KEY } };
+}
+
+/**
+ * The run's JSON, compressed when large. An output too large even compressed is replaced
+ * by an error naming its size, so the run's state (and the promise to deescalate) is
+ * never lost to an oversized Lambda response.
+ */
+function fitBody(run: RunRecord, compressAboveBytes: number): string | Uint8Array {
+  let candidate = run;
+  for (const step of ['escalate', 'deescalate', null] as const) {
+    const json = JSON.stringify(candidate);
+    if (Buffer.byteLength(json) <= compressAboveBytes) return json;
+    const zipped = gzipSync(json);
+    if (zipped.byteLength <= MAX_BODY_BYTES) return zipped;
+    if (step === null) break;
+    const output = candidate.outputs[step];
+    if (output) {
+      const size = Buffer.byteLength(JSON.stringify(output.body));
+      candidate = {
+        ...candidate,
+        outputs: {
+          ...candidate.outputs,
+          [step]: {
+            body: null,
+            errors: [...output.errors, `${step} output of ${size} bytes is too large to store (a DynamoDB item holds 400 KB); it was dropped`],
+            at: output.at,
+          },
+        },
+      };
+    }
+  }
+  throw new CorruptRunError(run.runId, 'the run is too large to store even without its step outputs');
+}
+
+function decode(runId: string, item: Record<string, AttributeValue>): RunRecord {
+  try {
+    const json = item.run?.S ?? (item.runGz?.B ? gunzipSync(item.runGz.B).toString('utf8') : undefined);
+    if (json === undefined) throw new Error('no run attribute');
+    return JSON.parse(json) as RunRecord;
+  } catch (error) {
+    throw new CorruptRunError(runId, (error as Error).message);
+  }
+}
+
+const TRANSIENT_ERRORS = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'TimeoutError',
+  'ECONNREFUSED',
+  'ECONNRESET',
+]);
+
+function translate(operation: string, error: unknown): Error {
+  const err = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+  const status = err.$metadata?.httpStatusCode;
+  if (TRANSIENT_ERRORS.has(err.name ?? '') || TRANSIENT_ERRORS.has(err.code ?? '') || (status !== undefined && status >= 500)) {
+    return new StoreUnavailableError(operation, { cause: error });
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
