@@ -2,16 +2,20 @@ import { randomUUID } from 'node:crypto';
 import type { FlowConfig } from './config/flow-config.js';
 import type { Effect, Transition } from './engine/effects.js';
 import { RefusalError, type RefusalCode } from './engine/errors.js';
-import { capitalise, interpretHookResult } from './engine/hook-results.js';
+import { capitalise, interpretHookResult, type HookDecision } from './engine/hook-results.js';
 import type { RunRecord, RunState } from './engine/run.js';
 import { planSweepStep } from './engine/sweep.js';
 import type { StepInput } from './engine/step-input.js';
 import {
+  accessSlot,
   applyIgnore,
   applyInvokeResult,
   applyStep,
-  isDuplicate,
   isClaimStale,
+  isDuplicate,
+  overlapRefusal,
+  reviseRequest,
+  startsEscalation,
   type EngineContext,
 } from './engine/transitions.js';
 import { toAccessTarget, toHookEvent, toUser, flowSrn, runSrn } from './engine/views.js';
@@ -176,7 +180,10 @@ export class Dispatcher {
   }
 
   private async dispatchOnce(first: StepInput, emitted: LifecycleEvent[]): Promise<DispatchResult> {
-    let run = await this.store.get(first.runId);
+    const startsRun = first.step === 'request' || first.step === 'prompt';
+    // A request or prompt usually starts a run: try to create it without reading first,
+    // and read only when it turns out to exist (a duplicate, an extension, a prompted run).
+    let run = startsRun ? undefined : await this.store.get(first.runId);
     if (isDuplicate(run, first.eventId)) return this.duplicate(run as RunRecord, first, emitted);
 
     const steps: string[] = [];
@@ -184,30 +191,77 @@ export class Dispatcher {
     for (let chained = 0; chained < MAX_CHAINED_STEPS; chained++) {
       const ctx = this.context(await this.permissionsFor(run, input));
       // Validate before any hook runs: a refused event runs no user code and changes nothing.
-      const provisional = applyStep(run, input, ctx);
-      const decision = await this.runOnHook(provisional.run, input, run?.state);
+      const transition = applyStep(run, input, ctx);
+
+      if (run === undefined) {
+        // A new run is saved before its hook runs, so a redelivered request finds it and
+        // runs no hook a second time.
+        try {
+          await this.store.create(transition.run);
+        } catch (error) {
+          if (!(error instanceof RunConflictError) || error.current === undefined) throw error;
+          run = error.current;
+          if (isDuplicate(run, input.eventId)) return this.duplicate(run, input, emitted);
+          continue;
+        }
+        const created = transition.run;
+        const decision = await this.runOnHook(created, input, created.state, { failOpen: true });
+        if (decision.kind === 'ignore') {
+          await this.save(applyIgnore(created, input, decision.message, ctx, { endRun: true }), false);
+          this.logger.info('request ignored by hook', { runId: input.runId, message: decision.message });
+          return { status: 'ignored', runId: input.runId, message: decision.message };
+        }
+        steps.push(input.step);
+        if (decision.kind === 'replace') {
+          // The request stands (the run must exist to approve it); its after-hook does not:
+          // the replacement stands in for it.
+          run = await this.perform(created, transition.effects.filter((e) => e.kind !== 'after_hook'), emitted, steps);
+          input = decision.input;
+          continue;
+        }
+        const revised = requestChanged(input, decision.input) ? reviseRequest(created, decision.input, ctx) : undefined;
+        if (revised) await this.save(revised, false);
+        run = await this.perform(revised?.run ?? created, (revised ?? transition).effects, emitted, steps);
+        return { status: 'applied', runId: run.runId, state: run.state, steps };
+      }
+
+      const decision = await this.runOnHook(transition.run, input, run.state);
       if (decision.kind === 'ignore') {
-        if (run) await this.save(applyIgnore(run, input, decision.message, ctx), false);
+        await this.save(applyIgnore(run, input, decision.message, ctx), false);
         this.logger.info('event ignored by hook', { runId: input.runId, step: input.step, message: decision.message });
         return { status: 'ignored', runId: input.runId, message: decision.message };
       }
       if (decision.kind === 'replace' && input.step !== 'request') {
-        // The hook's step is processed instead of this one.
         input = decision.input;
         continue;
       }
-      const stepInput = decision.kind === 'proceed' ? decision.input : input;
-      const transition = decision.kind === 'proceed' ? applyStep(run, stepInput, ctx) : provisional;
-      // A request replaced by a hook is still recorded (the run must exist to approve it),
-      // but its own after-hook does not run: the replacement stands in for it.
-      const effects = decision.kind === 'replace' ? transition.effects.filter((e) => e.kind !== 'after_hook') : transition.effects;
-      run = await this.save({ run: transition.run, effects }, run === undefined);
-      steps.push(stepInput.step);
-      run = await this.perform(run, effects, emitted, steps);
+      const chosen = decision.kind === 'proceed' && decision.input !== input ? applyStep(run, decision.input, ctx) : transition;
+      if (!this.flow.allowOverlap && startsEscalation(run, chosen.run)) await this.holdSlot(chosen.run);
+      const effects = decision.kind === 'replace' ? chosen.effects.filter((e) => e.kind !== 'after_hook') : chosen.effects;
+      const saved = await this.save({ run: chosen.run, effects }, false);
+      steps.push(decision.kind === 'proceed' ? decision.input.step : input.step);
+      run = await this.perform(saved, effects, emitted, steps);
       if (decision.kind !== 'replace') return { status: 'applied', runId: run.runId, state: run.state, steps };
       input = decision.input;
     }
     throw new RefusalError(`hooks chained more than ${MAX_CHAINED_STEPS} steps for run ${first.runId}`, 'backward_hook_result');
+  }
+
+  /**
+   * Makes this run the one holding its requester's access to its target, or refuses when
+   * another active run holds it. A holder that is no longer active (ended, or a run that
+   * crashed before its claim was saved) is taken over.
+   */
+  private async holdSlot(run: RunRecord): Promise<void> {
+    const slot = accessSlot(run);
+    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
+      const holder = await this.store.acquireSlot(slot, run.runId);
+      if (holder === undefined) return;
+      const refusal = overlapRefusal(run, await this.store.get(holder));
+      if (refusal) throw refusal;
+      if (await this.store.takeOverSlot(slot, holder, run.runId)) return;
+    }
+    throw new RunConflictError(run.runId, run.version - 1, undefined);
   }
 
   /**
@@ -321,18 +375,29 @@ export class Dispatcher {
     }
   }
 
-  private async runOnHook(run: RunRecord, input: StepInput, stateBefore: RunState | undefined) {
+  /**
+   * Runs the step's `on*` hook. A failing hook refuses the event (nothing changes), except
+   * with `failOpen` for a run already created: then the request simply waits for an
+   * approver, as without the hook, and the failure is logged.
+   */
+  private async runOnHook(run: RunRecord, input: StepInput, stateBefore: RunState, options: { failOpen?: boolean } = {}): Promise<HookDecision> {
     const hook = this.hooks[`on${capitalise(input.step)}` as keyof Hooks] as Hook | undefined;
     if (!hook || input.step === 'escalate' || input.step === 'deescalate') {
       // escalate/deescalate hooks run around the invocation itself (see invoke()).
-      return { kind: 'proceed' as const, input };
+      return { kind: 'proceed', input };
     }
     const result = await this.callHook(hook, run, input.step, input.actor, input.fields);
-    if (result.failed) {
-      throw new RefusalError(`the on${capitalise(input.step)} hook failed: ${result.message}; the event changed nothing`, 'backward_hook_result');
+    try {
+      if (result.failed) {
+        throw new RefusalError(`the on${capitalise(input.step)} hook failed: ${result.message}; the event changed nothing`, 'backward_hook_result');
+      }
+      // onRequest's replacement follows the recorded request; others replace the step itself.
+      return interpretHookResult(input, result.value, stateBefore);
+    } catch (error) {
+      if (!options.failOpen || !(error instanceof RefusalError)) throw error;
+      this.logger.error(`on${capitalise(input.step)} hook failed; the request waits for an approver`, { runId: run.runId, error: error.message });
+      return { kind: 'proceed', input };
     }
-    // onRequest's replacement follows the recorded request; others replace the step itself.
-    return interpretHookResult(input, result.value, input.step === 'request' ? 'requested' : stateBefore);
   }
 
   private async runAfterHook(run: RunRecord, step: ApprovalTemplateStep): Promise<void> {
@@ -416,6 +481,12 @@ export class Dispatcher {
       ...(permissions ? { permissions } : {}),
     };
   }
+}
+
+/** Whether a hook's `request({...})` asked for something other than the event did. */
+function requestChanged(original: StepInput, revised: StepInput): boolean {
+  const key = (i: StepInput) => JSON.stringify([i.targetSrn, i.durationSeconds, i.fields]);
+  return key(original) !== key(revised);
 }
 
 function describe(error: unknown): string {

@@ -15,7 +15,8 @@ import type { StepOutput } from '../sdk/step-output.js';
  * - `deescalation_failed`: the deescalate function failed; the sweep retries it.
  * - `deescalated` (terminal): access taken away.
  * - `denied` (terminal), `expired` (terminal: no decision in time), `errored` (terminal:
- *   escalate failed and the flow does not compensate).
+ *   escalate failed and the flow does not compensate), `ignored` (terminal: the
+ *   `onRequest` hook dropped the request).
  */
 export type RunState =
   | 'prompted'
@@ -28,9 +29,10 @@ export type RunState =
   | 'deescalated'
   | 'denied'
   | 'expired'
-  | 'errored';
+  | 'errored'
+  | 'ignored';
 
-export const TERMINAL_STATES: readonly RunState[] = ['deescalated', 'denied', 'expired', 'errored'];
+export const TERMINAL_STATES: readonly RunState[] = ['deescalated', 'denied', 'expired', 'errored', 'ignored'];
 
 /** States in which access may be granted: the sweep looks for these past their expiry. */
 export const ACTIVE_STATES: readonly RunState[] = ['escalating', 'escalated', 'deescalating', 'deescalation_failed'];
@@ -115,6 +117,17 @@ export interface RunRecord {
    * sorts on it.
    */
   readonly dueAt?: string;
+  /** A request to extend access, waiting for an approver; access continues meanwhile. */
+  readonly extension?: PendingExtension;
+  /** Set while the escalate function is re-invoked for an extension: a failure keeps the current grant. */
+  readonly extending?: { readonly previousExpiresAt: string };
+}
+
+export interface PendingExtension {
+  /** Seconds of access from the approval. */
+  readonly duration: number;
+  readonly requestedBy: ActorRecord;
+  readonly eventId: string;
 }
 
 export interface RunClaim {

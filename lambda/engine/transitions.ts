@@ -8,7 +8,7 @@ import type { StepOutput } from '../sdk/step-output.js';
 import type { Effect, Transition } from './effects.js';
 import { RefusalError } from './errors.js';
 import type { ActorRecord, DeescalateType, HistoryEntry, RunRecord, RunState } from './run.js';
-import { TERMINAL_STATES } from './run.js';
+import { ACTIVE_STATES, TERMINAL_STATES } from './run.js';
 import type { StepActor, StepInput } from './step-input.js';
 
 /** What a transition may depend on besides the run and the step: all passed in, none read. */
@@ -34,13 +34,15 @@ const ACCEPTS: Readonly<Record<RunState | 'none', readonly ApprovalTemplateStep[
   requested: ['request_forward', 'request_expire', 'approve', 'deny', 'escalate'],
   forwarded: ['request_expire', 'approve', 'deny', 'escalate'],
   escalating: ['escalate', 'deescalate'],
-  escalated: ['deescalate'],
+  // request/approve/deny on an escalated run are an extension of it.
+  escalated: ['deescalate', 'request', 'approve', 'deny'],
   deescalating: ['deescalate'],
   deescalation_failed: ['deescalate'],
   deescalated: [],
   denied: [],
   expired: [],
   errored: [],
+  ignored: [],
 };
 
 /** The steps `state` accepts next (for error messages and hook validation). */
@@ -124,6 +126,7 @@ export function applyStep(run: RunRecord | undefined, input: StepInput, ctx: Eng
   const accepted = acceptedSteps(run?.state);
   if (!accepted.includes(input.step)) throw notAllowed(run, input);
   if (run === undefined) return startRun(input, ctx);
+  if (run.state === 'escalated' && input.step !== 'deescalate') return extension(run, input, ctx);
   switch (input.step) {
     case 'request':
       return request(run, input, ctx);
@@ -169,6 +172,21 @@ export function applyInvokeResult(
   };
   const base = { ...run, outputs, claim: undefined, history: [...run.history, entry] };
 
+  if (step === 'escalate' && run.extending) {
+    // A re-invoke for an extension: the grant already stands, so a failure keeps it until
+    // the old expiry (its schedule was never moved) rather than revoking it early.
+    const expiresAt = failed ? run.extending.previousExpiresAt : (run.expiresAt as string);
+    const next = bump({ ...base, state: 'escalated', expiresAt, extending: undefined }, ctx);
+    if (failed) return { run: next, effects: [emit(next, 'escalation.errored', 'lambda-escalation', ctx, output.errors)] };
+    return {
+      run: next,
+      effects: [
+        { kind: 'schedule', step: 'deescalate', at: new Date(expiresAt) },
+        emit(next, 'escalation.extended', 'lambda-escalation', ctx),
+        { kind: 'after_hook', step: 'escalate' },
+      ],
+    };
+  }
   if (step === 'escalate') {
     if (!failed) {
       const expiresAt = new Date(ctx.now.getTime() + run.duration * 1000).toISOString();
@@ -220,14 +238,21 @@ export function applyInvokeResult(
 }
 
 /**
- * Records that a hook's `ignore({message})` dropped the event. Only an existing run has
- * somewhere to record it; an ignored first request leaves no trace but the answer.
+ * Records that a hook's `ignore({message})` dropped the event. A new run whose request
+ * is ignored ends (`endRun`), so the audit trail keeps it; otherwise the run is unchanged.
  */
-export function applyIgnore(run: RunRecord, input: StepInput, message: string, ctx: EngineContext): Transition {
+export function applyIgnore(
+  run: RunRecord,
+  input: StepInput,
+  message: string,
+  ctx: EngineContext,
+  options: { endRun?: boolean } = {},
+): Transition {
   const at = ctx.now.toISOString();
   const next = bump(
     {
       ...run,
+      ...(options.endRun ? { state: 'ignored' as const } : {}),
       ignoredMessage: message,
       processedEventIds: remember(run.processedEventIds, input.eventId),
       history: [
@@ -238,6 +263,25 @@ export function applyIgnore(run: RunRecord, input: StepInput, message: string, c
     ctx,
   );
   return { run: next, effects: [] };
+}
+
+/**
+ * A new run's request as its `onRequest` hook revised it (returned `request({...})` with
+ * other values), applied over the run already saved.
+ */
+export function reviseRequest(saved: RunRecord, input: StepInput, ctx: EngineContext): Transition {
+  const fresh = applyStep(undefined, input, ctx);
+  const revised = bump(
+    {
+      ...fresh.run,
+      version: saved.version,
+      createdAt: saved.createdAt,
+      processedEventIds: saved.processedEventIds,
+      history: [...saved.history, historyOf(input, ctx, 'revised', { targetSrn: fresh.run.target.srn, duration: fresh.run.duration })],
+    },
+    ctx,
+  );
+  return { run: revised, effects: fresh.effects };
 }
 
 /**
@@ -453,6 +497,7 @@ function deescalate(run: RunRecord, input: StepInput, ctx: EngineContext): Trans
     {
       ...run,
       state: 'deescalating',
+      extension: undefined,
       deescalateType: type,
       deescalateAttempts: run.deescalateAttempts + 1,
       actors: { ...run.actors, deescalate: actor },
@@ -466,6 +511,102 @@ function deescalate(run: RunRecord, input: StepInput, ctx: EngineContext): Trans
   if (type === 'revoke') effects.push({ kind: 'cancel_schedule', step: 'deescalate' });
   effects.push({ kind: 'invoke', step: 'deescalate', functionName: functionFor(ctx.flow, run, 'deescalate') });
   return { run: next, effects };
+}
+
+/**
+ * On an escalated run, `request` asks to extend it (same requester, same target), and
+ * `approve`/`deny` decide that extension. Access is never interrupted: the run stays
+ * escalated, the expiry only moves out, and the schedule is moved with it.
+ */
+function extension(run: RunRecord, input: StepInput, ctx: EngineContext): Transition {
+  const actor = actorRecord(input, ctx);
+  if (input.step === 'request') {
+    if (!sameUser(input.actor.username, run.requester.username)) {
+      throw new RefusalError(
+        `${input.actor.username} may not extend run ${run.runId}: only its requester (${run.requester.username}) may`,
+        'transition_not_allowed',
+      );
+    }
+    if (input.targetSrn !== undefined && !SRN.parse(run.target.srn).equals(input.targetSrn)) {
+      throw new RefusalError(
+        `run ${run.runId} grants ${run.target.srn}; an extension cannot change the target to ${input.targetSrn}: request a new run for it`,
+        'transition_not_allowed',
+      );
+    }
+    if (run.extension) {
+      throw new RefusalError(
+        `run ${run.runId} already has an extension waiting for approval (requested ${run.extension.requestedBy.at})`,
+        'transition_not_allowed',
+      );
+    }
+    const duration = effectiveDuration(ctx.flow, input.durationSeconds ?? run.duration);
+    const next = bump(
+      {
+        ...run,
+        extension: { duration, requestedBy: actor, eventId: input.eventId },
+        processedEventIds: remember(run.processedEventIds, input.eventId),
+        history: [...run.history, historyOf(input, ctx, 'accepted', { extension: true, duration })],
+      },
+      ctx,
+    );
+    return { run: next, effects: [emit(next, 'escalation.requested', actor.username, ctx), { kind: 'after_hook', step: 'request' }] };
+  }
+  if (input.step === 'escalate' || !run.extension) {
+    throw new RefusalError(
+      `${input.step} is not allowed: run ${run.runId} is escalated with no extension waiting; it accepts deescalate, or request (to extend it)`,
+      'transition_not_allowed',
+    );
+  }
+  if (input.origin === 'event') requireDecider(run, input, ctx);
+  const remembered = remember(run.processedEventIds, input.eventId);
+  if (input.step === 'deny') {
+    const next = bump(
+      {
+        ...run,
+        extension: undefined,
+        processedEventIds: remembered,
+        history: [...run.history, historyOf(input, ctx, 'accepted', { extension: true })],
+      },
+      ctx,
+    );
+    return { run: next, effects: [emit(next, 'escalation.denied', actor.username, ctx), { kind: 'after_hook', step: 'deny' }] };
+  }
+  const current = run.expiresAt ?? ctx.now.toISOString();
+  const proposed = new Date(ctx.now.getTime() + run.extension.duration * 1000).toISOString();
+  const expiresAt = proposed > current ? proposed : current;
+  const history = [...run.history, historyOf(input, ctx, 'accepted', { extension: true, expiresAt })];
+  if (ctx.flow.reinvokeEscalateOnExtend) {
+    const next = bump(
+      {
+        ...run,
+        state: 'escalating',
+        expiresAt,
+        extension: undefined,
+        extending: { previousExpiresAt: current },
+        claim: { step: 'escalate', eventId: input.eventId, at: ctx.now.toISOString() },
+        processedEventIds: remembered,
+        history,
+      },
+      ctx,
+    );
+    return {
+      run: next,
+      effects: [
+        emit(next, 'escalation.approved', actor.username, ctx),
+        { kind: 'after_hook', step: 'approve' },
+        { kind: 'invoke', step: 'escalate', functionName: functionFor(ctx.flow, run, 'escalate') },
+      ],
+    };
+  }
+  const next = bump({ ...run, expiresAt, extension: undefined, processedEventIds: remembered, history }, ctx);
+  return {
+    run: next,
+    effects: [
+      { kind: 'schedule', step: 'deescalate', at: new Date(expiresAt) },
+      emit(next, 'escalation.extended', actor.username, ctx),
+      { kind: 'after_hook', step: 'approve' },
+    ],
+  };
 }
 
 /** Approve, deny and forward from a person: only the flow's approvers, and never oneself unless allowed. */
@@ -518,7 +659,7 @@ function notAllowed(run: RunRecord | undefined, input: StepInput): RefusalError 
       'unknown_run',
     );
   }
-  if (input.step === 'prompt' || (input.step === 'request' && run.state !== 'prompted')) {
+  if (input.step === 'prompt' || input.step === 'request') {
     return new RefusalError(`run ${run.runId} already exists (${run.state}): start a new run with a new runId`, 'run_exists');
   }
   const accepts = acceptedSteps(run.state);
@@ -581,4 +722,25 @@ function emit(run: RunRecord, type: LifecycleEventType, actor: string, ctx: Engi
 /** Used by the hook event view and the Lambda payload: who is the actor of a record. */
 export function toStepActor(record: ActorRecord | StepActor): StepActor {
   return { username: record.username, name: record.name };
+}
+
+/** The key two runs share when they grant the same requester the same target. */
+export function accessSlot(run: RunRecord): string {
+  return `${run.flow}#${run.requester.username.toLowerCase()}#${SRN.parse(run.target.srn).normalized}`;
+}
+
+/** Whether a transition takes a run from waiting to being granted (so it must hold its slot). */
+export function startsEscalation(before: RunRecord | undefined, after: RunRecord): boolean {
+  return after.state === 'escalating' && (before?.state === 'requested' || before?.state === 'forwarded');
+}
+
+/** A refusal when `holder`, another run for the same requester and target, is still active. */
+export function overlapRefusal(run: RunRecord, holder: RunRecord | undefined): RefusalError | undefined {
+  if (!holder || holder.runId === run.runId || !ACTIVE_STATES.includes(holder.state)) return undefined;
+  return new RefusalError(
+    `${run.requester.username} already has ${run.target.srn} through run ${holder.runId}` +
+      (holder.expiresAt ? ` until ${holder.expiresAt}` : '') +
+      `: to extend it, send a request with runId ${holder.runId}`,
+    'overlapping_run',
+  );
 }

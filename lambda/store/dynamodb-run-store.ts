@@ -105,6 +105,40 @@ export class DynamoDbRunStore implements RunStore {
     return runs;
   }
 
+  public async acquireSlot(slot: string, runId: string): Promise<string | undefined> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (await this.putSlot(slot, runId, 'attribute_not_exists(pk) OR runId = :runId', { ':runId': { S: runId } })) return undefined;
+      const holder = await this.call('GetItem', () =>
+        this.client.send(new GetItemCommand({ TableName: this.tableName, Key: slotKey(slot), ConsistentRead: true })),
+      );
+      const holderId = holder.Item?.runId?.S;
+      // Gone between our write and read (taken over and released): try again.
+      if (holderId !== undefined) return holderId;
+    }
+    throw new StoreUnavailableError(`acquireSlot(${slot})`, { cause: new Error('the slot changed hands three times in a row') });
+  }
+
+  public async takeOverSlot(slot: string, from: string, to: string): Promise<boolean> {
+    return this.putSlot(slot, to, 'runId = :from', { ':from': { S: from } });
+  }
+
+  private async putSlot(slot: string, runId: string, condition: string, values: Record<string, AttributeValue>): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: { ...slotKey(slot), runId: { S: runId } },
+          ConditionExpression: condition,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw translate('PutItem', error);
+    }
+  }
+
   private async query(
     operation: string,
     input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName' | 'Limit' | 'ExclusiveStartKey'>,
@@ -138,7 +172,7 @@ export class DynamoDbRunStore implements RunStore {
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') {
+      if (isConditionFailure(error)) {
         // dynalite ignores ReturnValuesOnConditionCheckFailure, so read what won instead.
         const current = await this.get(run.runId);
         throw new RunConflictError(run.runId, run.version - 1, current, { cause: error });
@@ -177,6 +211,19 @@ export class DynamoDbRunStore implements RunStore {
 
 function key(runId: string): Record<string, AttributeValue> {
   return { pk: { S: `RUN#${runId}` }, sk: { S: RUN_SORT_KEY } };
+}
+
+/**
+ * One item per requester and target, naming the run that holds that access. It is never
+ * deleted: a later run takes it over once the holder is no longer active, which costs
+ * nothing on the common path (no release write when a run ends).
+ */
+function slotKey(slot: string): Record<string, AttributeValue> {
+  return { pk: { S: `SLOT#${slot}` }, sk: { S: 'SLOT' } };
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException';
 }
 
 /**

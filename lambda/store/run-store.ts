@@ -23,4 +23,11 @@ export interface RunStore {
   listDue(flow: string, before: Date, limit?: number): Promise<RunRecord[]>;
   /** Runs of `flow`, newest first. */
   listRuns(flow: string, options?: ListRunsOptions): Promise<RunRecord[]>;
+  /**
+   * Makes `runId` the holder of `slot` (one requester's access to one target) unless
+   * another run holds it; then returns that run's id. Holding it again is a no-op.
+   */
+  acquireSlot(slot: string, runId: string): Promise<string | undefined>;
+  /** Moves `slot` from `from` to `to`, only if `from` still holds it. False when it did not. */
+  takeOverSlot(slot: string, from: string, to: string): Promise<boolean>;
 }

@@ -45,7 +45,7 @@ const cases: Case[] = [
   ],
   ['no actor', busEvent('approve', { runId: REQUESTED }), 'malformed_event', /detail\.actor: Required/],
   ['empty username', busEvent('approve', { runId: REQUESTED, actor: { username: '  ' } }), 'malformed_event', /detail\.actor\.username: must be a non-empty string/],
-  ['actor of the wrong type', busEvent('approve', { runId: REQUESTED, actor: 'bob' }), 'malformed_event', /detail\.actor: Expected object, received string/],
+  ['actor of the wrong type', busEvent('approve', { runId: REQUESTED, actor: 'bob' } as Record<string, unknown>), 'malformed_event', /detail\.actor: Expected object, received string/],
   ['no runId on approve', busEvent('approve', { actor: BOB }), 'malformed_event', 'detail.runId is missing: approve must name the run it acts on'],
   ['runId with bad characters', busEvent('approve', { runId: 'a/b', actor: BOB }), 'malformed_event', /detail\.runId: must be 1-128 characters/],
   ['unknown run', busEvent('approve', { runId: 'nope', actor: BOB }), 'unknown_run', 'unknown run "nope": approve needs an existing run; only prompt or request start one'],
@@ -70,7 +70,7 @@ const cases: Case[] = [
     'duration_over_maximum',
     "duration 172800s is over flow test-flow's maximum of 43200s: request at most 43200s",
   ],
-  ['fields not an object', busEvent('request', { runId: 'new-7', actor: ALICE, targetSrn: TARGET_SRN, fields: [1] }), 'malformed_event', /detail\.fields: Expected object/],
+  ['fields not an object', busEvent('request', { runId: 'new-7', actor: ALICE, targetSrn: TARGET_SRN, fields: [1] } as Record<string, unknown>), 'malformed_event', /detail\.fields: Expected object/],
   [
     'huge fields',
     busEvent('request', { runId: 'new-8', actor: ALICE, targetSrn: TARGET_SRN, fields: { reason: 'x'.repeat(20_000) } }),
@@ -90,7 +90,7 @@ const cases: Case[] = [
     'deny after approve',
     busEvent('deny', { runId: ESCALATED, actor: CAROL }),
     'transition_not_allowed',
-    'deny is not allowed: run bad-escalated is escalated; it accepts deescalate',
+    'deny is not allowed: run bad-escalated is escalated with no extension waiting; it accepts deescalate, or request (to extend it)',
   ],
   [
     'anything after the run ended',
