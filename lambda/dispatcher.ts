@@ -188,10 +188,22 @@ export class Dispatcher {
 
     const steps: string[] = [];
     let input = first;
+    let read = !startsRun;
     for (let chained = 0; chained < MAX_CHAINED_STEPS; chained++) {
       const ctx = this.context(await this.permissionsFor(run, input));
       // Validate before any hook runs: a refused event runs no user code and changes nothing.
-      const transition = applyStep(run, input, ctx);
+      let transition: Transition;
+      try {
+        transition = applyStep(run, input, ctx);
+      } catch (error) {
+        // Not valid as a new run's request; it may be meant for an existing run (an extension).
+        if (read || !(error instanceof RefusalError)) throw error;
+        read = true;
+        run = await this.store.get(input.runId);
+        if (run === undefined) throw error;
+        if (isDuplicate(run, input.eventId)) return this.duplicate(run, input, emitted);
+        continue;
+      }
 
       if (run === undefined) {
         // A new run is saved before its hook runs, so a redelivered request finds it and
@@ -201,6 +213,7 @@ export class Dispatcher {
         } catch (error) {
           if (!(error instanceof RunConflictError) || error.current === undefined) throw error;
           run = error.current;
+          read = true;
           if (isDuplicate(run, input.eventId)) return this.duplicate(run, input, emitted);
           continue;
         }
