@@ -170,7 +170,7 @@ export interface EventDetail {
 }
 
 /** An EventBridge event as the bus delivers it to the dispatcher. */
-export function busEvent(step: string, detail: EventDetail, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+export function busEvent(step: string, detail: EventDetail | Record<string, unknown>, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     version: '0',
     id: randomUUID(),
