@@ -46,7 +46,7 @@ const RESERVED_FIELDS: ReadonlySet<string> = new Set(['target', 'target_id', 'du
 
 /**
  * Builds the event a user's escalate/deescalate Lambda receives: Sym's schema_version 6
- * payload (see the shared Sym fixtures), plus `outputs.escalate` on deescalate.
+ * payload (see the Sym fixtures in test/events/sym/), plus `outputs.escalate` on deescalate.
  *
  * Known differences from what Sym sends, so a Sym Lambda knows what to expect:
  * - `run.parent` is `null`: runs here have no parent flow-selection run.

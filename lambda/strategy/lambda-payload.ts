@@ -3,7 +3,7 @@ import type { StepOutput } from '../sdk/step-output.js';
 
 /**
  * The event a user's escalate/deescalate Lambda receives: the shape Sym's AWS Lambda
- * strategy sends (schema_version 6, see shared fixtures), plus `outputs.escalate` on
+ * strategy sends (schema_version 6, see test/events/sym/), plus `outputs.escalate` on
  * deescalate, so a Lambda written for Sym runs unchanged.
  */
 export interface LambdaPayloadActor {

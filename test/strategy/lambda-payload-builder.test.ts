@@ -7,7 +7,7 @@ import type { JsonValue } from '../../lambda/sdk/json.js';
 import { buildLambdaPayload, formatSymTimestamp, type LambdaPayloadInput } from '../../lambda/strategy/lambda-payload-builder.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const fixtures = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'sym');
+const fixtures = path.resolve(repoRoot, 'test', 'events', 'sym');
 const fixture = (name: string): JsonValue => JSON.parse(readFileSync(path.join(fixtures, name), 'utf8')) as JsonValue;
 
 /**
