@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { AdapterConfigurationError } from './adapter-errors.js';
 import type { FlowConfig } from './config/flow-config.js';
 import type { Effect, Transition } from './engine/effects.js';
 import { RefusalError, type RefusalCode } from './engine/errors.js';
@@ -107,7 +108,7 @@ export class Dispatcher {
 
   public constructor(props: DispatcherProps) {
     if ((props.invoker === undefined) === (props.strategy === undefined)) {
-      throw new RefusalError('Dispatcher: give exactly one of invoker (Lambda strategy) or strategy (custom strategy)', 'malformed_event');
+      throw new AdapterConfigurationError('Dispatcher: give exactly one of invoker (Lambda strategy) or strategy (custom strategy)');
     }
     this.flow = props.flow;
     this.store = props.store;

@@ -3,7 +3,7 @@ import { flowConfigSchema, type FlowConfig } from './config/flow-config.js';
 import { Dispatcher, type DispatchResult, type SweepResult } from './dispatcher.js';
 import { EventBridgeLifecyclePublisher } from './events/eventbridge-lifecycle-publisher.js';
 import { EventBridgeStepScheduler } from './scheduler/eventbridge-step-scheduler.js';
-import { AdapterConfigurationError } from './scheduler/errors.js';
+import { AdapterConfigurationError } from './adapter-errors.js';
 import type { Hooks } from './sdk/hooks.js';
 import { DynamoDbRunStore } from './store/dynamodb-run-store.js';
 import { LambdaFunctionInvoker } from './strategy/lambda-function-invoker.js';

@@ -6,14 +6,8 @@ import {
   type PutEventsResultEntry,
 } from '@aws-sdk/client-eventbridge';
 import type { LifecycleEvent, LifecycleEventPublisher } from './lifecycle-event.js';
-import {
-  AdapterConfigurationError,
-  LifecyclePublishError,
-  awsErrorName,
-  describeAwsError,
-  isTransientAwsError,
-  type FailedLifecycleEntry,
-} from '../scheduler/errors.js';
+import { AdapterConfigurationError, awsErrorName, describeAwsError, isTransientAwsError } from '../adapter-errors.js';
+import { LifecyclePublishError, type FailedLifecycleEntry } from './errors.js';
 
 /** `source` of lifecycle events. Distinct from the ingress sources, so the flow's rule never feeds them back. */
 export const LIFECYCLE_EVENT_SOURCE = 'lambda-escalation.lifecycle';

@@ -9,13 +9,8 @@ import {
   type UpdateScheduleCommandInput,
 } from '@aws-sdk/client-scheduler';
 import type { ScheduledEvent, ScheduledStep, StepScheduler } from './step-scheduler.js';
-import {
-  AdapterConfigurationError,
-  StepSchedulerError,
-  awsErrorName,
-  describeAwsError,
-  isTransientAwsError,
-} from './errors.js';
+import { AdapterConfigurationError, awsErrorName, describeAwsError, isTransientAwsError } from '../adapter-errors.js';
+import { StepSchedulerError } from './errors.js';
 
 /** `source` of the events the schedules put on the bus; the flow's rule lets it through. */
 export const SCHEDULER_EVENT_SOURCE = 'lambda-escalation.scheduler';

@@ -8,6 +8,7 @@ import {
   QueryCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
+import { AdapterConfigurationError, isTransientAwsError } from '../adapter-errors.js';
 import type { RunRecord } from '../engine/run.js';
 import type { ApprovalTemplateStep } from '../sdk/steps.js';
 import type { StepOutput } from '../sdk/step-output.js';
@@ -52,7 +53,7 @@ export class DynamoDbRunStore implements RunStore {
 
   public constructor(props: DynamoDbRunStoreProps) {
     if (props.client && props.clientConfig) {
-      throw new Error('DynamoDbRunStore: give either client or clientConfig, not both');
+      throw new AdapterConfigurationError('DynamoDbRunStore: give either client or clientConfig, not both');
     }
     this.client = props.client ?? new DynamoDBClient(props.clientConfig ?? {});
     this.tableName = props.tableName;
@@ -268,22 +269,7 @@ function decode(runId: string, item: Record<string, AttributeValue>): RunRecord 
   }
 }
 
-const TRANSIENT_ERRORS = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'InternalServerError',
-  'ServiceUnavailable',
-  'TimeoutError',
-  'ECONNREFUSED',
-  'ECONNRESET',
-]);
-
 function translate(operation: string, error: unknown): Error {
-  const err = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
-  const status = err.$metadata?.httpStatusCode;
-  if (TRANSIENT_ERRORS.has(err.name ?? '') || TRANSIENT_ERRORS.has(err.code ?? '') || (status !== undefined && status >= 500)) {
-    return new StoreUnavailableError(operation, { cause: error });
-  }
+  if (isTransientAwsError(error)) return new StoreUnavailableError(operation, { cause: error });
   return error instanceof Error ? error : new Error(String(error));
 }

@@ -3,7 +3,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { EventBridgeClient, InternalException, PutEventsCommand, ResourceNotFoundException } from '@aws-sdk/client-eventbridge';
 import { EventBridgeLifecyclePublisher } from '../../lambda/events/eventbridge-lifecycle-publisher.js';
 import type { LifecycleEvent, LifecycleEventType } from '../../lambda/events/lifecycle-event.js';
-import { AdapterConfigurationError, LifecyclePublishError } from '../../lambda/scheduler/errors.js';
+import { AdapterConfigurationError } from '../../lambda/adapter-errors.js';
+import { LifecyclePublishError } from '../../lambda/events/errors.js';
 
 const eventBridgeMock = mockClient(EventBridgeClient);
 const meta = { $metadata: {} };

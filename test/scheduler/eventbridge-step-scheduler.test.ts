@@ -16,7 +16,8 @@ import {
   atExpression,
   scheduleName,
 } from '../../lambda/scheduler/eventbridge-step-scheduler.js';
-import { AdapterConfigurationError, StepSchedulerError } from '../../lambda/scheduler/errors.js';
+import { AdapterConfigurationError } from '../../lambda/adapter-errors.js';
+import { StepSchedulerError } from '../../lambda/scheduler/errors.js';
 import { LambdaEscalationError } from '../../lambda/sdk/errors.js';
 
 const BUS_ARN = 'arn:aws:events:eu-west-1:111122223333:event-bus/escalations';
