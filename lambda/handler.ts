@@ -17,6 +17,8 @@ export interface DispatcherEnvironment {
   readonly SCHEDULE_GROUP_NAME: string;
   readonly SCHEDULER_ROLE_ARN: string;
   readonly SCHEDULER_DLQ_ARN?: string;
+  /** The dispatcher function's timeout. @default '120' */
+  readonly DISPATCHER_TIMEOUT_SECONDS?: string;
 }
 
 const REQUIRED = ['TABLE_NAME', 'FLOW_CONFIG', 'EVENT_BUS_NAME', 'EVENT_BUS_ARN', 'SCHEDULE_GROUP_NAME', 'SCHEDULER_ROLE_ARN'] as const;
@@ -58,14 +60,26 @@ export function createHandler(hooks: Hooks): (event: unknown) => Promise<Dispatc
   };
 }
 
+/**
+ * Time budgets from the dispatcher's own timeout: one event may invoke escalate and then a
+ * compensating deescalate, so each invocation gets under half of it; a claim counts as
+ * crashed only once the function that made it must have been stopped.
+ */
+export function timeBudgets(timeoutSeconds: number): { invokeTimeoutMs: number; claimStaleAfterMs: number } {
+  return { invokeTimeoutMs: Math.floor((timeoutSeconds * 1000) / 2.5), claimStaleAfterMs: timeoutSeconds * 1000 + 60_000 };
+}
+
 function build(hooks: Hooks, logger: Logger): Dispatcher {
   const { env, flow } = readEnvironment(process.env);
+  const timeoutSeconds = Number(env.DISPATCHER_TIMEOUT_SECONDS ?? '120');
+  const budgets = timeBudgets(Number.isFinite(timeoutSeconds) && timeoutSeconds > 0 ? timeoutSeconds : 120);
   return new Dispatcher({
     flow,
     hooks,
     logger,
+    claimStaleAfterMs: budgets.claimStaleAfterMs,
     store: new DynamoDbRunStore({ tableName: env.TABLE_NAME }),
-    invoker: new LambdaFunctionInvoker({}),
+    invoker: new LambdaFunctionInvoker({ timeoutMs: budgets.invokeTimeoutMs }),
     scheduler: new EventBridgeStepScheduler({
       groupName: env.SCHEDULE_GROUP_NAME,
       eventBusArn: env.EVENT_BUS_ARN,

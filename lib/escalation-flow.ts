@@ -352,6 +352,7 @@ export class EscalationFlow extends Construct {
     const flowConfigJson = stack.toJsonString(flowConfig);
     checkFlowConfigSize(flowConfig);
 
+    const timeout = props.timeout ?? Duration.minutes(2);
     const dispatcher = new nodejs.NodejsFunction(this, 'Dispatcher', {
       description: `lambda-escalation dispatcher of flow ${props.flowName}`,
       entry: writeDispatcherEntry(props.hooksFile),
@@ -361,7 +362,7 @@ export class EscalationFlow extends Construct {
       runtime: props.runtime ?? lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
-      timeout: props.timeout ?? Duration.minutes(2),
+      timeout,
       role: dispatcherRole,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
@@ -378,6 +379,8 @@ export class EscalationFlow extends Construct {
         SCHEDULE_GROUP_NAME: this.scheduleGroup.scheduleGroupName,
         SCHEDULER_ROLE_ARN: this.schedulerRole.roleArn,
         SCHEDULER_DLQ_ARN: schedulerDeadLetterQueue.queueArn,
+        // The dispatcher sizes its invoke timeout and claim staleness from its own timeout.
+        DISPATCHER_TIMEOUT_SECONDS: String(timeout.toSeconds()),
         POWERTOOLS_SERVICE_NAME: 'lambda-escalation',
         // Stack traces point into the TypeScript sources through the bundled source map.
         NODE_OPTIONS: '--enable-source-maps',

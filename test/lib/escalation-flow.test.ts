@@ -297,6 +297,7 @@ describe('EscalationFlow in the sample stack (bundled)', () => {
     const variables = (properties.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(Object.keys(variables).sort()).toEqual([
       'EVENT_BUS_ARN',
+      'DISPATCHER_TIMEOUT_SECONDS',
       'EVENT_BUS_NAME',
       'FLOW_CONFIG',
       'NODE_OPTIONS',
@@ -317,6 +318,7 @@ describe('EscalationFlow in the sample stack (bundled)', () => {
       POWERTOOLS_SERVICE_NAME: 'lambda-escalation',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
+      DISPATCHER_TIMEOUT_SECONDS: '120',
     });
   });
 
