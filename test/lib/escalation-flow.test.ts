@@ -296,8 +296,8 @@ describe('EscalationFlow in the sample stack (bundled)', () => {
     });
     const variables = (properties.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(Object.keys(variables).sort()).toEqual([
-      'EVENT_BUS_ARN',
       'DISPATCHER_TIMEOUT_SECONDS',
+      'EVENT_BUS_ARN',
       'EVENT_BUS_NAME',
       'FLOW_CONFIG',
       'NODE_OPTIONS',
