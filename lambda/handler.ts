@@ -4,7 +4,7 @@ import { Dispatcher, type DispatchResult, type SweepResult } from './dispatcher.
 import { EventBridgeLifecyclePublisher } from './events/eventbridge-lifecycle-publisher.js';
 import { EventBridgeStepScheduler } from './scheduler/eventbridge-step-scheduler.js';
 import { AdapterConfigurationError } from './adapter-errors.js';
-import type { Hooks } from './sdk/hooks.js';
+import { validateHooks, type Hooks } from './sdk/hooks.js';
 import { DynamoDbRunStore } from './store/dynamodb-run-store.js';
 import { LambdaFunctionInvoker } from './strategy/lambda-function-invoker.js';
 
@@ -50,6 +50,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv): { env: DispatcherEnviro
  * clients are built on the first event, once per container, not at import.
  */
 export function createHandler(hooks: Hooks): (event: unknown) => Promise<DispatchResult | SweepResult> {
+  validateHooks(hooks, 'the hooks module bundled into the dispatcher');
   let dispatcher: Dispatcher | undefined;
   const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'lambda-escalation' });
   return async (event: unknown) => {

@@ -4,32 +4,11 @@ import { z } from 'zod';
 import { jsonObjectSchema } from '../config/json-schema.js';
 import type { FlowTargetConfig } from '../config/flow-config.js';
 import { InvalidSRNError } from '../sdk/errors.js';
-import type { Hooks } from '../sdk/hooks.js';
+import { validateHooks, type Hooks } from '../sdk/hooks.js';
+import { InvalidHooksError } from '../sdk/errors.js';
 import { SRN } from '../sdk/srn.js';
 import { LocalConfigError } from './errors.js';
 import { loadModule } from './module-loader.js';
-
-/** What a hooks module's default export may have; anything else is most likely a typo. */
-export const HOOK_NAMES = [
-  'onPrompt',
-  'afterPrompt',
-  'onRequest',
-  'afterRequest',
-  'onApprove',
-  'afterApprove',
-  'onDeny',
-  'afterDeny',
-  'onEscalate',
-  'afterEscalate',
-  'onDeescalate',
-  'afterDeescalate',
-  'getPermissions',
-] as const satisfies readonly (keyof Hooks)[];
-
-// Fails to compile when Hooks gains a member HOOK_NAMES lacks.
-type MissingHooks = Exclude<keyof Hooks, (typeof HOOK_NAMES)[number]>;
-const allHooksListed: MissingHooks extends never ? true : never = true;
-void allHooksListed;
 
 const targetsFileSchema = z
   .array(
@@ -105,18 +84,12 @@ export async function loadHooksFile(file: string): Promise<Hooks> {
     const named = Object.keys(exports).filter((k) => k !== 'default');
     throw new LocalConfigError(`hooks module ${absolute} has no default export${named.length > 0 ? ` (it exports ${named.join(', ')})` : ''}; ${fix}`);
   }
-  if (typeof hooks !== 'object' || hooks === null || Array.isArray(hooks)) {
-    throw new LocalConfigError(`hooks module ${absolute} exports ${Array.isArray(hooks) ? 'an array' : hooks === null ? 'null' : `a ${typeof hooks}`} as default, not an object of hooks; ${fix}`);
+  try {
+    return validateHooks(hooks, `hooks module ${absolute}`);
+  } catch (error) {
+    if (error instanceof InvalidHooksError) throw new LocalConfigError(error.message, { cause: error });
+    throw error;
   }
-  for (const [name, value] of Object.entries(hooks)) {
-    if (!(HOOK_NAMES as readonly string[]).includes(name)) {
-      throw new LocalConfigError(`hooks module ${absolute} has an unknown member "${name}": hooks are ${HOOK_NAMES.join(', ')}`);
-    }
-    if (typeof value !== 'function') {
-      throw new LocalConfigError(`hooks module ${absolute}: "${name}" is a ${value === null ? 'null' : typeof value}, not a function`);
-    }
-  }
-  return hooks as Hooks;
 }
 
 /** `[0].settings.arn`, the way a reader finds the spot in the file. */

@@ -108,3 +108,11 @@ export class InvalidEventRequestError extends LambdaEscalationError {
     this.name = 'InvalidEventRequestError';
   }
 }
+
+/** A hooks module whose default export is not an object of known hooks. */
+export class InvalidHooksError extends LambdaEscalationError {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'InvalidHooksError';
+  }
+}
