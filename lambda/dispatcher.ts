@@ -15,8 +15,9 @@ import {
   isClaimStale,
   isDuplicate,
   overlapRefusal,
-  reviseRequest,
-  startsEscalation,
+  rebase,
+  needsSlot,
+  slotHeldUntil,
   type EngineContext,
 } from './engine/transitions.js';
 import { toAccessTarget, toHookEvent, toUser, flowSrn, runSrn } from './engine/views.js';
@@ -78,6 +79,8 @@ export type DispatchResult =
 export interface SweepResult {
   readonly examined: number;
   readonly fired: readonly DispatchResult[];
+  /** Runs the sweep could not act on this time (a transient failure); the next sweep tries again. */
+  readonly failed: readonly string[];
 }
 
 /** Writes lost to a racing event before we give up and report a conflict (then EventBridge retries). */
@@ -154,19 +157,25 @@ export class Dispatcher {
    * scheduler handled meanwhile is left alone.
    */
   public async sweep(): Promise<SweepResult> {
-    const ctx = this.context();
-    const due = await this.store.listDue(this.flow.name, ctx.now);
+    const due = await this.store.listDue(this.flow.name, this.clock());
     const fired: DispatchResult[] = [];
-    for (const candidate of due) {
-      // The index is eventually consistent: decide on a consistent read.
-      const run = await this.store.get(candidate.runId);
-      if (!run) continue;
-      const input = planSweepStep(run, this.flow, this.context());
-      if (!input) continue;
-      this.logger.info('sweep fires a due step', { runId: run.runId, step: input.step, state: run.state });
-      fired.push(await this.dispatch(input));
+    const failed: string[] = [];
+    for (const runId of due) {
+      try {
+        // The index is eventually consistent: decide on a consistent read.
+        const run = await this.store.get(runId);
+        if (!run) continue;
+        const input = planSweepStep(run, this.flow, this.context());
+        if (!input) continue;
+        this.logger.info('sweep fires a due step', { runId, step: input.step, state: run.state });
+        fired.push(await this.dispatch(input));
+      } catch (error) {
+        // One run's transient failure must not hold up the others; the next sweep retries it.
+        failed.push(runId);
+        this.logger.error('sweep could not act on a due run; the next sweep retries it', { runId, error: describe(error) });
+      }
     }
-    return { examined: due.length, fired };
+    return { examined: due.length, fired, failed };
   }
 
   private async dispatchWithRetries(input: StepInput, emitted: LifecycleEvent[]): Promise<DispatchResult> {
@@ -192,7 +201,7 @@ export class Dispatcher {
     let read = !startsRun;
     for (let chained = 0; chained < MAX_CHAINED_STEPS; chained++) {
       const ctx = this.context(await this.permissionsFor(run, input));
-      // Validate before any hook runs: a refused event runs no user code and changes nothing.
+      // Validate before anything else: a refused event runs no user code and changes nothing.
       let transition: Transition;
       try {
         transition = applyStep(run, input, ctx);
@@ -205,10 +214,11 @@ export class Dispatcher {
         if (isDuplicate(run, input.eventId)) return this.duplicate(run, input, emitted);
         continue;
       }
+      if (!this.flow.allowOverlap && needsSlot(run, transition.run)) await this.holdSlot(transition.run);
 
+      // Saved before its on-hook runs: of several copies of one event only the copy whose
+      // conditional write wins runs the hook, so hooks run once per event.
       if (run === undefined) {
-        // A new run is saved before its hook runs, so a redelivered request finds it and
-        // runs no hook a second time.
         try {
           await this.store.create(transition.run);
         } catch (error) {
@@ -218,47 +228,57 @@ export class Dispatcher {
           if (isDuplicate(run, input.eventId)) return this.duplicate(run, input, emitted);
           continue;
         }
-        const created = transition.run;
-        const decision = await this.runOnHook(created, input, created.state, { failOpen: true });
-        if (decision.kind === 'ignore') {
-          await this.save(applyIgnore(created, input, decision.message, ctx, { endRun: true }), false);
-          this.logger.info('request ignored by hook', { runId: input.runId, message: decision.message });
-          return { status: 'ignored', runId: input.runId, message: decision.message };
-        }
-        steps.push(input.step);
-        if (decision.kind === 'replace') {
-          // The request stands (the run must exist to approve it); its after-hook does not:
-          // the replacement stands in for it.
-          run = await this.perform(created, transition.effects.filter((e) => e.kind !== 'after_hook'), emitted, steps);
-          input = decision.input;
-          continue;
-        }
-        const revised = requestChanged(input, decision.input) ? reviseRequest(created, decision.input, ctx) : undefined;
-        if (revised) await this.save(revised, false);
-        run = await this.perform(revised?.run ?? created, (revised ?? transition).effects, emitted, steps);
-        return { status: 'applied', runId: run.runId, state: run.state, steps };
+      } else {
+        await this.store.update(transition.run);
       }
+      const before = run;
+      const saved = transition.run;
+      const decision = await this.runOnHook(saved, input, before?.state ?? saved.state);
 
-      const decision = await this.runOnHook(transition.run, input, run.state);
       if (decision.kind === 'ignore') {
-        await this.save(applyIgnore(run, input, decision.message, ctx), false);
+        const ignored = before ? rebase(saved, before, applyIgnore(before, input, decision.message, ctx)) : applyIgnore(saved, input, decision.message, ctx, { endRun: true });
+        await this.save(ignored, false);
         this.logger.info('event ignored by hook', { runId: input.runId, step: input.step, message: decision.message });
         return { status: 'ignored', runId: input.runId, message: decision.message };
       }
-      if (decision.kind === 'replace' && input.step !== 'request') {
+      if (decision.kind === 'replace' && input.step === 'request') {
+        // The request stands (the run must exist to approve it); its after-hook does not:
+        // the replacement stands in for it.
+        steps.push(input.step);
+        run = await this.perform(saved, transition.effects.filter((e) => e.kind !== 'after_hook'), emitted, steps);
         input = decision.input;
         continue;
       }
-      const chosen = decision.kind === 'proceed' && decision.input !== input ? applyStep(run, decision.input, ctx) : transition;
-      if (!this.flow.allowOverlap && startsEscalation(run, chosen.run)) await this.holdSlot(chosen.run);
-      const effects = decision.kind === 'replace' ? chosen.effects.filter((e) => e.kind !== 'after_hook') : chosen.effects;
-      const saved = await this.save({ run: chosen.run, effects }, false);
-      steps.push(decision.kind === 'proceed' ? decision.input.step : input.step);
-      run = await this.perform(saved, effects, emitted, steps);
-      if (decision.kind !== 'replace') return { status: 'applied', runId: run.runId, state: run.state, steps };
-      input = decision.input;
+      let applied: Transition = transition;
+      if (decision.kind === 'replace' || requestChanged(input, decision.input)) {
+        // The hook asked for another step, or this one with other values: apply that to the
+        // run as it was, over the write already made.
+        const instead = this.applyHookResult(before, decision.input, ctx);
+        if (instead instanceof RefusalError) {
+          const message = `the on${capitalise(input.step)} hook asked for what the run cannot do (${instead.message}); ${input.step} was not applied`;
+          const reverted = before ? rebase(saved, before, applyIgnore(before, input, message, ctx)) : applyIgnore(saved, input, message, ctx, { endRun: true });
+          await this.save(reverted, false);
+          this.logger.error('hook result refused', { runId: input.runId, step: input.step, message });
+          return { status: 'ignored', runId: input.runId, message };
+        }
+        applied = rebase(saved, before, instead);
+        if (!this.flow.allowOverlap && needsSlot(before, applied.run)) await this.holdSlot(applied.run);
+        await this.save(applied, false);
+      }
+      steps.push(decision.input.step);
+      run = await this.perform(applied.run, applied.effects, emitted, steps);
+      return { status: 'applied', runId: run.runId, state: run.state, steps };
     }
     throw new RefusalError(`hooks chained more than ${MAX_CHAINED_STEPS} steps for run ${first.runId}`, 'backward_hook_result');
+  }
+
+  private applyHookResult(before: RunRecord | undefined, input: StepInput, ctx: EngineContext): Transition | RefusalError {
+    try {
+      return applyStep(before, input, ctx);
+    } catch (error) {
+      if (error instanceof RefusalError) return error;
+      throw error;
+    }
   }
 
   /**
@@ -268,12 +288,13 @@ export class Dispatcher {
    */
   private async holdSlot(run: RunRecord): Promise<void> {
     const slot = accessSlot(run);
+    const heldUntil = slotHeldUntil(run, this.flow);
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
-      const holder = await this.store.acquireSlot(slot, run.runId);
+      const holder = await this.store.acquireSlot(slot, run.runId, heldUntil, this.clock().toISOString());
       if (holder === undefined) return;
       const refusal = overlapRefusal(run, await this.store.get(holder));
       if (refusal) throw refusal;
-      if (await this.store.takeOverSlot(slot, holder, run.runId)) return;
+      if (await this.store.takeOverSlot(slot, holder, run.runId, heldUntil)) return;
     }
     throw new RunConflictError(run.runId, run.version - 1, undefined);
   }
@@ -390,11 +411,11 @@ export class Dispatcher {
   }
 
   /**
-   * Runs the step's `on*` hook. A failing hook refuses the event (nothing changes), except
-   * with `failOpen` for a run already created: then the request simply waits for an
-   * approver, as without the hook, and the failure is logged.
+   * Runs the step's `on*` hook, after the step's write (see dispatchOnce). A hook that
+   * fails or returns something unusable never grants: an approval is then not applied
+   * (reported as ignored, with why); any other step goes ahead as without the hook.
    */
-  private async runOnHook(run: RunRecord, input: StepInput, stateBefore: RunState, options: { failOpen?: boolean } = {}): Promise<HookDecision> {
+  private async runOnHook(run: RunRecord, input: StepInput, stateBefore: RunState): Promise<HookDecision> {
     const hook = this.hooks[`on${capitalise(input.step)}` as keyof Hooks] as Hook | undefined;
     if (!hook || input.step === 'escalate' || input.step === 'deescalate') {
       // escalate/deescalate hooks run around the invocation itself (see invoke()).
@@ -402,14 +423,13 @@ export class Dispatcher {
     }
     const result = await this.callHook(hook, run, input.step, input.actor, input.fields);
     try {
-      if (result.failed) {
-        throw new RefusalError(`the on${capitalise(input.step)} hook failed: ${result.message}; the event changed nothing`, 'backward_hook_result');
-      }
+      if (result.failed) throw new RefusalError(`the on${capitalise(input.step)} hook failed: ${result.message}`, 'backward_hook_result');
       // onRequest's replacement follows the recorded request; others replace the step itself.
-      return interpretHookResult(input, result.value, stateBefore);
+      return interpretHookResult(input, result.value, input.step === 'request' ? run.state : stateBefore);
     } catch (error) {
-      if (!options.failOpen || !(error instanceof RefusalError)) throw error;
-      this.logger.error(`on${capitalise(input.step)} hook failed; the request waits for an approver`, { runId: run.runId, error: error.message });
+      if (!(error instanceof RefusalError)) throw error;
+      this.logger.error(`on${capitalise(input.step)} hook failed`, { runId: run.runId, error: error.message });
+      if (input.step === 'approve') return { kind: 'ignore', message: `${error.message}; approve was not applied` };
       return { kind: 'proceed', input };
     }
   }

@@ -112,7 +112,9 @@ export class EscalationTable extends Construct {
         indexName: index.indexName,
         partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
         sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
-        projectionType: dynamodb.ProjectionType.ALL,
+        // Keys only: the sweep and `list` read each run after, and a run's writes then do
+        // not pay to copy the whole run into both indexes.
+        projectionType: dynamodb.ProjectionType.KEYS_ONLY,
       })),
     });
     this.tableName = this.table.tableName;

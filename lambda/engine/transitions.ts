@@ -189,7 +189,10 @@ export function applyInvokeResult(
   }
   if (step === 'escalate') {
     if (!failed) {
-      const expiresAt = new Date(ctx.now.getTime() + run.duration * 1000).toISOString();
+      // The expiry was fixed when the grant was claimed (approval + duration): the time the
+      // function took comes out of the window rather than extending it, and the sweep's
+      // index entry is not rewritten.
+      const expiresAt = run.expiresAt ?? new Date(ctx.now.getTime() + run.duration * 1000).toISOString();
       const next = bump({ ...base, state: 'escalated', escalatedAt: at, expiresAt }, ctx);
       return {
         run: next,
@@ -266,22 +269,24 @@ export function applyIgnore(
 }
 
 /**
- * A new run's request as its `onRequest` hook revised it (returned `request({...})` with
- * other values), applied over the run already saved.
+ * `transition`, computed from the run as it was (`before`), applied over `saved`: the
+ * write the runtime already made for the original step, before that step's on-hook
+ * replaced or revised it. History and processed ids of both are kept, so the audit shows
+ * the original step and what the hook made of it, and neither event id applies twice.
  */
-export function reviseRequest(saved: RunRecord, input: StepInput, ctx: EngineContext): Transition {
-  const fresh = applyStep(undefined, input, ctx);
-  const revised = bump(
-    {
-      ...fresh.run,
-      version: saved.version,
+export function rebase(saved: RunRecord, before: RunRecord | undefined, transition: Transition): Transition {
+  const added = transition.run.history.slice(before?.history.length ?? 0);
+  const ids = [...saved.processedEventIds, ...transition.run.processedEventIds.filter((id) => !saved.processedEventIds.includes(id))];
+  return {
+    run: {
+      ...transition.run,
+      version: saved.version + 1,
       createdAt: saved.createdAt,
-      processedEventIds: saved.processedEventIds,
-      history: [...saved.history, historyOf(input, ctx, 'revised', { targetSrn: fresh.run.target.srn, duration: fresh.run.duration })],
+      processedEventIds: ids.slice(-MAX_PROCESSED_EVENT_IDS),
+      history: [...saved.history, ...added],
     },
-    ctx,
-  );
-  return { run: revised, effects: fresh.effects };
+    effects: transition.effects,
+  };
 }
 
 /**
@@ -359,6 +364,13 @@ function request(run: RunRecord, input: StepInput, ctx: EngineContext): Transiti
 
 function forward(run: RunRecord, input: StepInput, ctx: EngineContext): Transition {
   if (input.origin === 'event') requireDecider(run, input, ctx);
+  if (ctx.flow.forwardApprovers.length === 0) {
+    throw new RefusalError(`flow ${ctx.flow.name} has no backup approvers to forward run ${run.runId} to`, 'transition_not_allowed');
+  }
+  const forwardAt = forwardTime(run, ctx.flow) as string;
+  if (input.origin !== 'hook' && ctx.now.toISOString() < forwardAt) {
+    throw new RefusalError(`request_forward for run ${run.runId} is early: the request is forwarded at ${forwardAt}`, 'transition_not_allowed');
+  }
   const next = bump(
     {
       ...run,
@@ -682,7 +694,9 @@ function actorRecord(input: StepInput, ctx: EngineContext): ActorRecord {
   };
 }
 
-function historyOf(input: StepInput, ctx: EngineContext, outcome: string, detail?: Record<string, JsonValue>): HistoryEntry {
+function historyOf(input: StepInput, ctx: EngineContext, outcome: string, extra?: Record<string, JsonValue>): HistoryEntry {
+  // A decision's own fields (a denial's reason, say) are part of the audit trail.
+  const detail = input.step !== 'request' && Object.keys(input.fields).length > 0 ? { ...extra, fields: { ...input.fields } } : extra;
   return {
     at: ctx.now.toISOString(),
     step: input.step,
@@ -729,9 +743,24 @@ export function accessSlot(run: RunRecord): string {
   return `${run.flow}#${run.requester.username.toLowerCase()}#${SRN.parse(run.target.srn).normalized}`;
 }
 
-/** Whether a transition takes a run from waiting to being granted (so it must hold its slot). */
-export function startsEscalation(before: RunRecord | undefined, after: RunRecord): boolean {
-  return after.state === 'escalating' && (before?.state === 'requested' || before?.state === 'forwarded');
+/**
+ * Whether a transition must (re)take the run's access slot before it is saved: when it
+ * starts a grant, or moves an active grant's expiry out (an extension).
+ */
+export function needsSlot(before: RunRecord | undefined, after: RunRecord): boolean {
+  if (after.state === 'escalating' && (before?.state === 'requested' || before?.state === 'forwarded')) return true;
+  return before?.expiresAt !== undefined && after.expiresAt !== undefined && after.expiresAt > before.expiresAt;
+}
+
+/**
+ * Until when a run's slot counts as held without looking at the run: its expiry plus
+ * twice the sweep's grace, by when even a lost schedule has been swept. A later run may
+ * take the slot over after that in one write; before it, only after reading that the
+ * holder has ended.
+ */
+export function slotHeldUntil(run: RunRecord, flow: FlowConfig): string {
+  const expiresAt = Date.parse(run.expiresAt ?? run.updatedAt);
+  return new Date(expiresAt + 2 * flow.sweepGraceSeconds * 1000).toISOString();
 }
 
 /** A refusal when `holder`, another run for the same requester and target, is still active. */

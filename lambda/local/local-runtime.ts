@@ -231,8 +231,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
     // Timers died with the last process: every escalated run gets its deescalation back.
     const rearmed: ScheduledEvent[] = [];
-    for (const run of await store.listDue(flow.name, FAR_FUTURE, 100_000)) {
-      if (run.state !== 'escalated' || run.expiresAt === undefined) continue;
+    for (const runId of await store.listDue(flow.name, FAR_FUTURE, 100_000)) {
+      const run = await store.get(runId);
+      if (run?.state !== 'escalated' || run.expiresAt === undefined) continue;
       const scheduled: ScheduledEvent = { runId: run.runId, step: 'deescalate', at: new Date(run.expiresAt) };
       rearmed.push(scheduled);
       const inMs = scheduled.at.getTime() - Date.now();

@@ -82,9 +82,9 @@ export class DynamoDbRunStore implements RunStore {
     return output ? { body: output.body, errors: output.errors } : undefined;
   }
 
-  public async listDue(flow: string, before: Date, limit = 100): Promise<RunRecord[]> {
+  public async listDue(flow: string, before: Date, limit = 100): Promise<string[]> {
     const { name, partitionKey, sortKey } = TABLE_SCHEMA.dueIndex;
-    return this.query('listDue', {
+    return this.queryIds('listDue', {
       IndexName: name,
       KeyConditionExpression: '#p = :flow AND #s <= :before',
       ExpressionAttributeNames: { '#p': partitionKey, '#s': sortKey },
@@ -93,22 +93,37 @@ export class DynamoDbRunStore implements RunStore {
     }, limit);
   }
 
+  /**
+   * Runs of `flow`, newest first. The index holds keys only (so run writes do not pay for
+   * copying the whole run into it): each run is then read consistently. Local mode's
+   * `list` is its user; the engine never lists.
+   */
   public async listRuns(flow: string, options: ListRunsOptions = {}): Promise<RunRecord[]> {
     const { name, partitionKey } = TABLE_SCHEMA.flowIndex;
-    const runs = await this.query('listRuns', {
-      IndexName: name,
-      KeyConditionExpression: '#p = :flow',
-      ExpressionAttributeNames: { '#p': partitionKey, ...(options.state ? { '#state': 'state' } : {}) },
-      ExpressionAttributeValues: { ':flow': { S: flow }, ...(options.state ? { ':state': { S: options.state } } : {}) },
-      ...(options.state ? { FilterExpression: '#state = :state' } : {}),
-      ScanIndexForward: false,
-    }, options.limit ?? 50);
+    const ids = await this.queryIds(
+      'listRuns',
+      {
+        IndexName: name,
+        KeyConditionExpression: '#p = :flow',
+        ExpressionAttributeNames: { '#p': partitionKey },
+        ExpressionAttributeValues: { ':flow': { S: flow } },
+        ScanIndexForward: false,
+      },
+      Number.POSITIVE_INFINITY,
+    );
+    const runs: RunRecord[] = [];
+    for (const id of ids) {
+      const run = await this.get(id);
+      if (run && (options.state === undefined || run.state === options.state)) runs.push(run);
+      if (runs.length >= (options.limit ?? 50)) break;
+    }
     return runs;
   }
 
-  public async acquireSlot(slot: string, runId: string): Promise<string | undefined> {
+  public async acquireSlot(slot: string, runId: string, heldUntil: string, now: string): Promise<string | undefined> {
     for (let attempt = 0; attempt < 3; attempt++) {
-      if (await this.putSlot(slot, runId, 'attribute_not_exists(pk) OR runId = :runId', { ':runId': { S: runId } })) return undefined;
+      const condition = 'attribute_not_exists(pk) OR runId = :runId OR heldUntil < :now';
+      if (await this.putSlot(slot, runId, heldUntil, condition, { ':runId': { S: runId }, ':now': { S: now } })) return undefined;
       const holder = await this.call('GetItem', () =>
         this.client.send(new GetItemCommand({ TableName: this.tableName, Key: slotKey(slot), ConsistentRead: true })),
       );
@@ -119,16 +134,22 @@ export class DynamoDbRunStore implements RunStore {
     throw new StoreUnavailableError(`acquireSlot(${slot})`, { cause: new Error('the slot changed hands three times in a row') });
   }
 
-  public async takeOverSlot(slot: string, from: string, to: string): Promise<boolean> {
-    return this.putSlot(slot, to, 'runId = :from', { ':from': { S: from } });
+  public async takeOverSlot(slot: string, from: string, to: string, heldUntil: string): Promise<boolean> {
+    return this.putSlot(slot, to, heldUntil, 'runId = :from', { ':from': { S: from } });
   }
 
-  private async putSlot(slot: string, runId: string, condition: string, values: Record<string, AttributeValue>): Promise<boolean> {
+  private async putSlot(
+    slot: string,
+    runId: string,
+    heldUntil: string,
+    condition: string,
+    values: Record<string, AttributeValue>,
+  ): Promise<boolean> {
     try {
       await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: { ...slotKey(slot), runId: { S: runId } },
+          Item: { ...slotKey(slot), runId: { S: runId }, heldUntil: { S: heldUntil } },
           ConditionExpression: condition,
           ExpressionAttributeValues: values,
         }),
@@ -140,25 +161,24 @@ export class DynamoDbRunStore implements RunStore {
     }
   }
 
-  private async query(
+  private async queryIds(
     operation: string,
     input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName' | 'Limit' | 'ExclusiveStartKey'>,
     limit: number,
-  ): Promise<RunRecord[]> {
-    const runs: RunRecord[] = [];
+  ): Promise<string[]> {
+    const ids: string[] = [];
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const page = await this.call(operation, () =>
         this.client.send(new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: startKey })),
       );
       for (const item of page.Items ?? []) {
-        const runId = item.pk?.S?.slice('RUN#'.length) ?? '?';
-        runs.push(decode(runId, item));
-        if (runs.length >= limit) return runs;
+        ids.push(runIdOf(item));
+        if (ids.length >= limit) return ids;
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return runs;
+    return ids;
   }
 
   private async put(run: RunRecord, condition: string, values: Record<string, AttributeValue>): Promise<void> {
@@ -208,6 +228,10 @@ export class DynamoDbRunStore implements RunStore {
       throw translate(operation, error);
     }
   }
+}
+
+function runIdOf(item: Record<string, AttributeValue>): string {
+  return item.pk?.S?.slice('RUN#'.length) ?? '';
 }
 
 function key(runId: string): Record<string, AttributeValue> {

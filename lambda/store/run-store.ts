@@ -19,15 +19,20 @@ export interface RunStore {
   update(run: RunRecord): Promise<void>;
   /** A step's saved output, with one consistent read (what `getStepOutput` uses). */
   readStepOutput(runId: string, step: ApprovalTemplateStep): Promise<StepOutput | undefined>;
-  /** Runs of `flow` the engine must act on by `before` (expired requests, due deescalations), soonest first. */
-  listDue(flow: string, before: Date, limit?: number): Promise<RunRecord[]>;
+  /**
+   * Ids of the runs of `flow` the engine must act on by `before` (expired requests, due
+   * deescalations), soonest first. From an eventually consistent index: read each run
+   * before acting on it.
+   */
+  listDue(flow: string, before: Date, limit?: number): Promise<string[]>;
   /** Runs of `flow`, newest first. */
   listRuns(flow: string, options?: ListRunsOptions): Promise<RunRecord[]>;
   /**
-   * Makes `runId` the holder of `slot` (one requester's access to one target) unless
-   * another run holds it; then returns that run's id. Holding it again is a no-op.
+   * Makes `runId` the holder of `slot` (one requester's access to one target) until
+   * `heldUntil`, unless another run holds it and its `heldUntil` is not past `now`; then
+   * returns that run's id. Holding it again (to move `heldUntil` out) is allowed.
    */
-  acquireSlot(slot: string, runId: string): Promise<string | undefined>;
+  acquireSlot(slot: string, runId: string, heldUntil: string, now: string): Promise<string | undefined>;
   /** Moves `slot` from `from` to `to`, only if `from` still holds it. False when it did not. */
-  takeOverSlot(slot: string, from: string, to: string): Promise<boolean>;
+  takeOverSlot(slot: string, from: string, to: string, heldUntil: string): Promise<boolean>;
 }

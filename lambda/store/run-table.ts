@@ -34,7 +34,7 @@ export async function createRunTable(client: DynamoDBClient, tableName: string):
             { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
             { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
           ],
-          Projection: { ProjectionType: 'ALL' as const },
+          Projection: { ProjectionType: 'KEYS_ONLY' as const },
         })),
       }),
     );

@@ -4,7 +4,7 @@ import type { Effect } from '../../lambda/engine/effects.js';
 import { RefusalError } from '../../lambda/engine/errors.js';
 import type { RunRecord } from '../../lambda/engine/run.js';
 import { ENGINE_ACTOR, type StepInput } from '../../lambda/engine/step-input.js';
-import { acceptedSteps, applyIgnore, applyInvokeResult, applyStep, isDuplicate, type EngineContext } from '../../lambda/engine/transitions.js';
+import { acceptedSteps, applyIgnore, applyInvokeResult, applyStep, isDuplicate, needsSlot, rebase, slotHeldUntil, type EngineContext } from '../../lambda/engine/transitions.js';
 
 const TARGET = 'acme:access_target:aws_lambda_function:prod-db:latest';
 const flow = flowConfigSchema.parse({
@@ -92,11 +92,12 @@ describe('approve and escalate', () => {
     expect(applyStep(run, input('approve', 'bob'), ctx()).effects.at(-1)).toEqual({ kind: 'invoke', step: 'escalate', functionName: 'esc-special' });
   });
 
-  it('a successful escalate sets the expiry from now and schedules deescalate there', () => {
+  it('a successful escalate keeps the expiry fixed at approval and schedules deescalate there', () => {
     const t = applyInvokeResult(escalating(), 'escalate', { body: { grant: 1 }, errors: [] }, ctx(at(2)));
-    expect(t.run).toMatchObject({ state: 'escalated', escalatedAt: '2026-01-01T00:00:02.000Z', expiresAt: '2026-01-01T00:10:02.000Z', outputs: { escalate: { body: { grant: 1 }, errors: [] } } });
+    expect(t.run).toMatchObject({ state: 'escalated', escalatedAt: '2026-01-01T00:00:02.000Z', expiresAt: '2026-01-01T00:10:01.000Z', outputs: { escalate: { body: { grant: 1 }, errors: [] } } });
     expect(t.run.claim).toBeUndefined();
-    expect(t.effects[0]).toEqual({ kind: 'schedule', step: 'deescalate', at: at(602) });
+    expect(t.run.dueAt).toBe(t.run.expiresAt);
+    expect(t.effects[0]).toEqual({ kind: 'schedule', step: 'deescalate', at: at(601) });
     expect(kinds(t.effects)).toEqual(['schedule:deescalate', 'emit:escalation.escalated', 'after_hook:escalate']);
   });
 
@@ -156,7 +157,7 @@ describe('deescalate', () => {
   it('a scheduled deescalate before expiry is refused (an extension moved it), at expiry it invokes', () => {
     const run = escalated();
     expect(refusal(() => applyStep(run, input('deescalate', 'x', { origin: 'engine', deescalateType: 'scheduled' }), ctx(at(100)))).message).toMatch(/is early/);
-    const t = applyStep(run, input('deescalate', 'x', { origin: 'engine', deescalateType: 'scheduled' }), ctx(at(602)));
+    const t = applyStep(run, input('deescalate', 'x', { origin: 'engine', deescalateType: 'scheduled' }), ctx(at(601)));
     expect(t.run).toMatchObject({ state: 'deescalating', deescalateType: 'scheduled', deescalateAttempts: 1 });
     expect(kinds(t.effects)).toEqual(['invoke:deescalate']);
   });
@@ -214,5 +215,36 @@ describe('ignore and bookkeeping', () => {
     expect(third.history.slice(0, 2)).toEqual(second.history);
     expect(second.history.slice(0, 1)).toEqual(first.history);
     expect(third.history.map((h) => `${h.step}:${h.outcome}`)).toEqual(['request:accepted', 'approve:accepted', 'escalate_result:succeeded']);
+  });
+});
+
+describe('rebase, slots', () => {
+  it('rebase applies a hook\'s replacement over the write already made, keeping both in the audit', () => {
+    const before = requested();
+    const approve = input('approve', 'bob');
+    const saved = applyStep(before, approve, ctx(at(1))).run;
+    const deny = applyStep(before, input('deny', 'bob', { origin: 'hook', eventId: `${approve.eventId}:deny` }), ctx(at(1)));
+    const t = rebase(saved, before, deny);
+    expect(t.run).toMatchObject({ state: 'denied', version: saved.version + 1, createdAt: before.createdAt });
+    expect(t.run.claim).toBeUndefined();
+    expect(t.run.history.map((h) => h.step)).toEqual(['request', 'approve', 'deny']);
+    expect(isDuplicate(t.run, approve.eventId)).toBe(true);
+    expect(isDuplicate(t.run, `${approve.eventId}:deny`)).toBe(true);
+    expect(t.effects).toBe(deny.effects);
+  });
+
+  it('a grant and an extension need the slot; other steps do not', () => {
+    const r = requested();
+    const e = escalating();
+    expect(needsSlot(r, e)).toBe(true);
+    expect(needsSlot(e, escalated())).toBe(false);
+    const withExtension = applyStep(escalated(), input('request', 'alice', { durationSeconds: 3600 }), ctx(at(10))).run;
+    expect(needsSlot(escalated(), withExtension)).toBe(false);
+    const extended = applyStep(withExtension, input('approve', 'bob'), ctx(at(20))).run;
+    expect(needsSlot(withExtension, extended)).toBe(true);
+  });
+
+  it('a slot counts as held until expiry plus twice the sweep grace', () => {
+    expect(slotHeldUntil(escalated(), flow)).toBe('2026-01-01T00:20:01.000Z');
   });
 });

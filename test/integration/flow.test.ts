@@ -166,6 +166,56 @@ describe('a whole run: request -> approve -> escalate -> deescalate', () => {
   });
 });
 
+describe('on-hooks that replace, revise or fail', () => {
+  it('onApprove returning deny: the run is denied, nothing is granted, the audit shows both', async () => {
+    const t = await newTestFlow(aws, { dispatcher: { hooks: defineHooks({ onApprove: () => ApprovalTemplate.deny({ why: 'change freeze' }) }) } });
+    await t.dispatcher.handle(busEvent('request', { runId: 'hook-deny', actor: ALICE, targetSrn: TARGET_SRN }));
+    const approve = busEvent('approve', { runId: 'hook-deny', actor: BOB });
+    expect(await t.dispatcher.handle(approve)).toEqual({ status: 'applied', runId: 'hook-deny', state: 'denied', steps: ['deny'] });
+    const run = await t.store.get('hook-deny');
+    expect(run?.history.map((h) => `${h.step}:${h.outcome}`)).toEqual(['request:accepted', 'approve:accepted', 'deny:accepted']);
+    expect(run?.claim).toBeUndefined();
+    expect(run?.history.at(-1)?.detail).toEqual({ origin: 'hook', fields: { why: 'change freeze' } });
+    expect(await t.dispatcher.handle(approve)).toEqual({ status: 'duplicate', runId: 'hook-deny', state: 'denied' });
+    expect(invocationsOf('hook-deny', 'escalate')).toHaveLength(0);
+    expect(t.publisher.typesFor('hook-deny')).toEqual(['escalation.requested', 'escalation.denied']);
+  });
+
+  it('a failing onApprove never grants: the approval is not applied and the actor is told why', async () => {
+    const t = await newTestFlow(aws, {
+      dispatcher: {
+        hooks: defineHooks({
+          onApprove: () => {
+            throw new Error('policy service down');
+          },
+        }),
+      },
+    });
+    await t.dispatcher.handle(busEvent('request', { runId: 'hook-fail', actor: ALICE, targetSrn: TARGET_SRN }));
+    expect(await t.dispatcher.handle(busEvent('approve', { runId: 'hook-fail', actor: BOB }))).toEqual({
+      status: 'ignored',
+      runId: 'hook-fail',
+      message: 'the onApprove hook failed: Error: policy service down; approve was not applied',
+    });
+    const run = await t.store.get('hook-fail');
+    expect(run?.state).toBe('requested');
+    expect(run?.actors.approve).toBeUndefined();
+    expect(invocationsOf('hook-fail', 'escalate')).toHaveLength(0);
+  });
+
+  it('onRequest returning request() with another duration revises the request', async () => {
+    const t = await newTestFlow(aws, {
+      dispatcher: { hooks: defineHooks({ onRequest: (event) => (event.run.duration > 900 ? ApprovalTemplate.request({ duration: '15m' }) : undefined) }) },
+    });
+    expect(await t.dispatcher.handle(busEvent('request', { runId: 'hook-rev', actor: ALICE, targetSrn: TARGET_SRN, duration: '2h' }))).toMatchObject({
+      status: 'applied',
+      state: 'requested',
+    });
+    expect((await t.store.get('hook-rev'))?.duration).toBe(900);
+    expect(t.publisher.typesFor('hook-rev')).toEqual(['escalation.requested']);
+  });
+});
+
 describe('duplicate delivery', () => {
   it('invokes escalate and deescalate once however often each event arrives', async () => {
     let afterEscalateCalls = 0;

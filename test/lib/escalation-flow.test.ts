@@ -97,7 +97,7 @@ describe('EscalationFlow in the sample stack (bundled)', () => {
               { AttributeName: 'activePartition', KeyType: 'HASH' },
               { AttributeName: 'expiresAt', KeyType: 'RANGE' },
             ],
-            Projection: { ProjectionType: 'ALL' },
+            Projection: { ProjectionType: 'KEYS_ONLY' },
           },
           {
             IndexName: 'byFlow',
@@ -105,7 +105,7 @@ describe('EscalationFlow in the sample stack (bundled)', () => {
               { AttributeName: 'flow', KeyType: 'HASH' },
               { AttributeName: 'createdAt', KeyType: 'RANGE' },
             ],
-            Projection: { ProjectionType: 'ALL' },
+            Projection: { ProjectionType: 'KEYS_ONLY' },
           },
         ],
         AttributeDefinitions: Match.arrayWith([

@@ -80,6 +80,6 @@ describe('formatDispatch', () => {
     expect(formatDispatch(event('approve', { runId: 'r-1', actor: { username: 'alice' } }), { status: 'refused', code: 'self_approval', message: 'no', runId: 'r-1' }, 3)).toBe(
       'approve     run r-1 by alice: REFUSED (self_approval): no  3 ms',
     );
-    expect(formatDispatch(event('Scheduled Event', {}, 'aws.events'), { examined: 2, fired: [] }, 4)).toBe('Scheduled Event examined 2, fired 0  4 ms');
+    expect(formatDispatch(event('Scheduled Event', {}, 'aws.events'), { examined: 2, fired: [], failed: [] }, 4)).toBe('Scheduled Event examined 2, fired 0  4 ms');
   });
 });

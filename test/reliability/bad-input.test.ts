@@ -217,8 +217,8 @@ describe('a generated set of malformed and forbidden events', () => {
 // the forward time has come. The scheduler source is an ordinary bus source, so any
 // sender allowed on the bus moves a fresh request to `forwarded`. `it.fails` keeps the
 // suite green until it is fixed; then make it a plain `it`.
-describe('KNOWN BUG: request_forward is not checked', () => {
-  it.fails('refuses a request_forward when the flow has no backup approvers, or before the forward time', async () => {
+describe('request_forward from the scheduler source is checked', () => {
+  it('refuses a request_forward when the flow has no backup approvers, or before the forward time', async () => {
     const runId = 'gen-forward-early';
     await t.dispatcher.handle(busEvent('request', { runId, actor: ALICE, targetSrn: TARGET_SRN }));
     const result = await t.dispatcher.handle(busEvent('request_forward', { runId }, SCHEDULER));

@@ -95,7 +95,7 @@ describe(`duplicate delivery (seed ${SEED})`, () => {
   // copies of one approve all run onApprove (the write then lets one win). A hook with a
   // side effect (a chat message, a ticket) fires N times. `it.fails` keeps this suite
   // green and turns red the day it is fixed: then make it a plain `it`.
-  it.fails('KNOWN BUG: onApprove runs once per run under concurrent duplicate approves', async () => {
+  it('onApprove runs once per run under concurrent duplicate approves (it runs after the write that records the approve)', async () => {
     const { f, runIds } = await approvePhaseWithOnHooks(SEED + 2);
     try {
       for (const runId of runIds) expect(f.hooks.count(runId, 'onApprove'), `${runId} onApprove`).toBe(1);

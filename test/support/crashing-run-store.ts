@@ -62,7 +62,7 @@ export class CrashingRunStore implements RunStore {
     return this.inner.readStepOutput(runId, step);
   }
 
-  public listDue(flow: string, before: Date, limit?: number): Promise<RunRecord[]> {
+  public listDue(flow: string, before: Date, limit?: number): Promise<string[]> {
     return this.inner.listDue(flow, before, limit);
   }
 
@@ -70,12 +70,12 @@ export class CrashingRunStore implements RunStore {
     return this.inner.listRuns(flow, options);
   }
 
-  public acquireSlot(slot: string, runId: string): Promise<string | undefined> {
-    return this.inner.acquireSlot(slot, runId);
+  public acquireSlot(slot: string, runId: string, heldUntil: string, now: string): Promise<string | undefined> {
+    return this.inner.acquireSlot(slot, runId, heldUntil, now);
   }
 
-  public takeOverSlot(slot: string, from: string, to: string): Promise<boolean> {
-    return this.inner.takeOverSlot(slot, from, to);
+  public takeOverSlot(slot: string, from: string, to: string, heldUntil: string): Promise<boolean> {
+    return this.inner.takeOverSlot(slot, from, to, heldUntil);
   }
 
   private shouldCrash(runId: string, step: InvokedStep): boolean {
