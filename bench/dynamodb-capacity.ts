@@ -1,5 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { TABLE_SCHEMA } from '../lambda/store/dynamodb-run-store.js';
+import { TABLE_SCHEMA } from '../lambda/store/table-schema.js';
 import type { RecordedCall } from '../test/support/sdk-call-recorder.js';
 
 type Item = Record<string, AttributeValue>;
@@ -36,7 +36,7 @@ function indexKey(item: Item | undefined, index: (typeof INDEXES)[number]): stri
 
 export interface CapacityUse {
   readonly writeUnits: number;
-  /** Of `writeUnits`, what the two GSIs (ALL projection) consumed. */
+  /** Of `writeUnits`, what the two GSIs consumed. */
   readonly indexWriteUnits: number;
   readonly readUnits: number;
   /** Bytes of each run item written, for the report. */
@@ -48,14 +48,16 @@ const kb = (bytes: number, unit: number) => Math.max(1, Math.ceil(bytes / unit))
 /**
  * Request units the recorded DynamoDB calls consume on an on-demand table with the two
  * GSIs: 1 WRU per KB written to the table and again per KB written to each index the item
- * enters, stays in, or leaves (a changed index key is a delete plus a put); a failed
+ * enters, stays in (unless neither its index keys nor projected attributes change), or
+ * leaves (a changed index key is a delete plus a put); a failed
  * conditional write still costs its item's WRU; 1 RRU per 4 KB of a consistent read
  * (1 for an item not found).
  * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.ThroughputConsiderations.Writes
  */
 export function capacityOf(calls: readonly RecordedCall[], options: { readonly projection?: 'ALL' | 'KEYS_ONLY' } = {}): CapacityUse {
   // With KEYS_ONLY an index entry holds the table and index keys only: always under 1 KB.
-  const entrySize = (size: number) => (options.projection === 'KEYS_ONLY' ? Math.min(size, 1024) : size);
+  const projection = options.projection ?? TABLE_SCHEMA.indexProjection;
+  const entrySize = (size: number) => (projection === 'KEYS_ONLY' ? Math.min(size, 1024) : size);
   const previous = new Map<string, Item>();
   let writeUnits = 0;
   let indexWriteUnits = 0;
@@ -79,7 +81,10 @@ export function capacityOf(calls: readonly RecordedCall[], options: { readonly p
         const is = indexKey(item, index);
         let units = 0;
         if (was !== undefined) units += was === is ? 0 : kb(entrySize(itemSize(before as Item)), 1024);
-        if (is !== undefined) units += kb(entrySize(size), 1024);
+        // A write that changes neither the index keys nor a projected attribute costs the
+        // index nothing; with KEYS_ONLY the projected attributes are the keys.
+        const unchangedKeysOnly = projection === 'KEYS_ONLY' && was !== undefined && was === is;
+        if (is !== undefined && !unchangedKeysOnly) units += kb(entrySize(size), 1024);
         indexWriteUnits += units;
         writeUnits += units;
       }

@@ -3,35 +3,8 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { STORE_ACTIONS, TABLE_SCHEMA } from '../lambda/store/table-schema.js';
 import { InvalidPropsError } from './invalid-props-error.js';
-
-/**
- * The key schema the dispatcher's store reads and writes. Several flows may share one
- * table: every item carries its flow.
- */
-export const ESCALATION_TABLE_SCHEMA = {
-  partitionKey: 'pk',
-  sortKey: 'sk',
-  /** Active escalations by expiry, for the sweep. Sparse: only active runs carry the keys. */
-  byExpiryIndex: { indexName: 'byExpiry', partitionKey: 'activePartition', sortKey: 'expiresAt' },
-  /** A flow's runs by creation time. */
-  byFlowIndex: { indexName: 'byFlow', partitionKey: 'flow', sortKey: 'createdAt' },
-} as const;
-
-// What the store does (one conditional write per change, consistent reads, index
-// queries). Kept to data actions: no table management, no streams, no transactions.
-const DATA_ACTIONS = [
-  'dynamodb:BatchGetItem',
-  'dynamodb:BatchWriteItem',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:DescribeTable',
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:Query',
-  'dynamodb:Scan',
-  'dynamodb:UpdateItem',
-];
 
 export interface EscalationTableProps {
   /**
@@ -71,11 +44,11 @@ export class EscalationTable extends Construct {
   public static grantReadWriteData(table: dynamodb.ITable, grantee: iam.IGrantable): iam.Grant {
     const grant = iam.Grant.addToPrincipal({
       grantee,
-      actions: DATA_ACTIONS,
+      actions: [...STORE_ACTIONS],
       resourceArns: [
         table.tableArn,
-        `${table.tableArn}/index/${ESCALATION_TABLE_SCHEMA.byExpiryIndex.indexName}`,
-        `${table.tableArn}/index/${ESCALATION_TABLE_SCHEMA.byFlowIndex.indexName}`,
+        `${table.tableArn}/index/${TABLE_SCHEMA.dueIndex.name}`,
+        `${table.tableArn}/index/${TABLE_SCHEMA.flowIndex.name}`,
       ],
     });
     table.encryptionKey?.grantEncryptDecrypt(grantee);
@@ -96,7 +69,7 @@ export class EscalationTable extends Construct {
         '3-255 letters, digits, underscores, hyphens and dots (DynamoDB table naming rules)',
       );
     }
-    const { partitionKey, sortKey, byExpiryIndex, byFlowIndex } = ESCALATION_TABLE_SCHEMA;
+    const { partitionKey, sortKey, dueIndex, flowIndex } = TABLE_SCHEMA;
     this.table = new dynamodb.TableV2(this, 'Table', {
       tableName: props.tableName,
       partitionKey: { name: partitionKey, type: dynamodb.AttributeType.STRING },
@@ -108,13 +81,11 @@ export class EscalationTable extends Construct {
         : dynamodb.TableEncryptionV2.awsManagedKey(),
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       deletionProtection: props.deletionProtection ?? false,
-      globalSecondaryIndexes: [byExpiryIndex, byFlowIndex].map((index) => ({
-        indexName: index.indexName,
+      globalSecondaryIndexes: [dueIndex, flowIndex].map((index) => ({
+        indexName: index.name,
         partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
         sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
-        // Keys only: the sweep and `list` read each run after, and a run's writes then do
-        // not pay to copy the whole run into both indexes.
-        projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+        projectionType: dynamodb.ProjectionType[TABLE_SCHEMA.indexProjection],
       })),
     });
     this.tableName = this.table.tableName;

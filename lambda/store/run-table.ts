@@ -3,7 +3,7 @@ import {
   type DynamoDBClient,
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
-import { TABLE_SCHEMA } from './dynamodb-run-store.js';
+import { TABLE_SCHEMA } from './table-schema.js';
 
 /**
  * Creates the run table where the stack is not there to do it (local mode, tests), with
@@ -34,7 +34,7 @@ export async function createRunTable(client: DynamoDBClient, tableName: string):
             { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
             { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
           ],
-          Projection: { ProjectionType: 'KEYS_ONLY' as const },
+          Projection: { ProjectionType: TABLE_SCHEMA.indexProjection },
         })),
       }),
     );

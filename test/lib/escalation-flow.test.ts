@@ -244,18 +244,7 @@ describe('EscalationFlow in the sample stack (bundled)', () => {
 
     it('reads and writes only its table and its two indexes', () => {
       const statement = statementFor(statements, 'dynamodb:PutItem');
-      expect(statement.Action).toEqual([
-        'dynamodb:BatchGetItem',
-        'dynamodb:BatchWriteItem',
-        'dynamodb:ConditionCheckItem',
-        'dynamodb:DeleteItem',
-        'dynamodb:DescribeTable',
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:Query',
-        'dynamodb:Scan',
-        'dynamodb:UpdateItem',
-      ]);
+      expect(statement.Action).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
       const tableArn = arnOf(stack.flow.table);
       expect(statement.Resource).toEqual([
         tableArn,
@@ -619,7 +608,7 @@ describe('EscalationFlow sharing an EscalationTable', () => {
       Replicas: [Match.objectLike({ SSESpecification: { KMSMasterKeyId: arnOf(key) } })],
     });
     const statements = policyStatements(template, logicalId(role));
-    expect(statementFor(statements, 'dynamodb:UpdateItem').Resource).toHaveLength(3);
+    expect(statementFor(statements, 'dynamodb:PutItem').Resource).toHaveLength(3);
     expect(statements.some((statement) => [statement.Action].flat().includes('kms:Decrypt'))).toBe(true);
   });
 });
