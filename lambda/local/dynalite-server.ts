@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import dynalite from 'dynalite';
+import { listenOnLoopback } from './loopback-server.js';
 
 export interface DynaliteServerProps {
   /** Folder the tables persist in (LevelDB). Created when missing. @default - in memory, gone on stop */
@@ -35,28 +35,7 @@ export async function startDynalite(props: DynaliteServerProps = {}): Promise<Dy
   // LevelDB write that can land after the next request, which then gets
   // ResourceNotFoundException. Wait for ACTIVE (DescribeTable) before using a new table.
   const server = dynalite({ path: dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(props.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  let stopping: Promise<void> | undefined;
-
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    port,
-    stop() {
-      // dynalite's close() fails a second time ("Server is not running"); stop once.
-      stopping ??= new Promise<void>((resolve, reject) => {
-        // dynalite's close() waits for the HTTP server, then closes LevelDB, releasing its lock.
-        server.close((error) => (error ? reject(error) : resolve()));
-        // Kept-alive SDK connections would otherwise hold close() open.
-        server.closeAllConnections();
-      });
-      return stopping;
-    },
-  };
+  // dynalite's close() waits for the HTTP server, then closes LevelDB, releasing its lock,
+  // so the same dataDir can be opened again after stop().
+  return listenOnLoopback(server, props.port);
 }

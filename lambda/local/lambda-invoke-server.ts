@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback-server.js';
 
 /** What a handler gets as its second argument: the parts of Lambda's context local code uses. */
 export interface LambdaInvokeContext {
@@ -29,8 +29,6 @@ export interface RecordedInvocation {
 export interface LambdaInvokeServerProps {
   /** Handlers by function name. */
   readonly functions: Readonly<Record<string, LambdaHandler>>;
-  /** Loopback only: this stands in for AWS and has no authentication. @default '127.0.0.1' */
-  readonly host?: '127.0.0.1';
   /** @default 0 - a free port, read it from the result */
   readonly port?: number;
   /**
@@ -71,7 +69,6 @@ const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
  * @see https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
  */
 export async function startLambdaInvokeServer(props: LambdaInvokeServerProps): Promise<LambdaInvokeServer> {
-  const host = props.host ?? '127.0.0.1';
   const functionTimeoutMs = props.functionTimeoutMs ?? 900_000;
   const functions = new Map<string, LambdaHandler>(Object.entries(props.functions));
   const invocations: RecordedInvocation[] = [];
@@ -147,19 +144,11 @@ export async function startLambdaInvokeServer(props: LambdaInvokeServerProps): P
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(props.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  let stopping: Promise<void> | undefined;
+  const loopback = await listenOnLoopback(server, props.port);
 
   return {
-    endpoint: `http://${host}:${port}`,
-    port,
+    endpoint: loopback.endpoint,
+    port: loopback.port,
     invocations,
     setFunction(name, handler) {
       functions.set(name, handler);
@@ -175,13 +164,7 @@ export async function startLambdaInvokeServer(props: LambdaInvokeServerProps): P
     stop() {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
-      // close() fails when called twice; stop once and hand every caller the same promise.
-      stopping ??= new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // The SDK keeps connections alive; without this, close() waits for them.
-        server.closeAllConnections();
-      });
-      return stopping;
+      return loopback.stop();
     },
   };
 }

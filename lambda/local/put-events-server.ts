@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback-server.js';
 import type { RunState } from '../engine/run.js';
 import type { JsonObject } from '../sdk/json.js';
 import { RUN_STATES, isRunState, type EventOutcome, type RunSummary, type RunView } from './run-view.js';
@@ -37,8 +37,6 @@ export interface PutEventsServerProps {
   readonly control?: LocalControl;
   /** Called when `deliver` throws; the entry was accepted all the same, as on EventBridge. @default - written to stderr */
   readonly onDeliveryError?: (event: EventBridgeEvent, error: unknown) => void;
-  /** Loopback only: this stands in for AWS and has no authentication. @default '127.0.0.1' */
-  readonly host?: '127.0.0.1';
   /** @default 0 - a free port, read it from the result */
   readonly port?: number;
   /** `region` of the events. @default 'us-east-1' */
@@ -89,7 +87,6 @@ type ResultEntry = { readonly EventId: string } | { readonly ErrorCode: string; 
  * `list` and `fire` read.
  */
 export async function startPutEventsServer(props: PutEventsServerProps): Promise<PutEventsServer> {
-  const host = props.host ?? '127.0.0.1';
   const region = props.region ?? 'us-east-1';
   const account = props.account ?? '000000000000';
   const newId = props.newId ?? randomUUID;
@@ -216,28 +213,12 @@ export async function startPutEventsServer(props: PutEventsServerProps): Promise
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(props.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  let stopping: Promise<void> | undefined;
+  const loopback = await listenOnLoopback(server, props.port);
 
   return {
-    endpoint: `http://${host}:${port}`,
-    port,
-    stop() {
-      // close() fails when called twice; stop once and hand every caller the same promise.
-      stopping ??= new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // The SDK keeps connections alive; without this, close() waits for them.
-        server.closeAllConnections();
-      });
-      return stopping;
-    },
+    endpoint: loopback.endpoint,
+    port: loopback.port,
+    stop: () => loopback.stop(),
   };
 }
 

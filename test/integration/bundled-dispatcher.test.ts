@@ -11,7 +11,7 @@ import { handler as exampleDeescalate } from '../../lambda/examples/deescalate.j
 import { handler as exampleEscalate } from '../../lambda/examples/escalate.js';
 import type { LambdaHandler } from '../../lambda/local/lambda-invoke-server.js';
 import { testApp } from '../lib/helpers.js';
-import { startAwsStubServer, type AwsStubServer } from '../support/aws-stub-server.js';
+import { startSchedulerEventsStub, type SchedulerEventsStub } from '../support/scheduler-events-stub.js';
 import { ALICE, BOB, busEvent, startLocalAws, type LocalAws } from '../support/local-aws.js';
 
 const TARGET = 'lambda-escalation:access_target:aws_lambda_function:staging-db-readonly:latest';
@@ -68,7 +68,7 @@ class BundledLambda {
 }
 
 let aws: LocalAws;
-let stub: AwsStubServer;
+let stub: SchedulerEventsStub;
 let lambda: BundledLambda;
 let tmp: string;
 
@@ -77,7 +77,7 @@ beforeAll(async () => {
     escalate: exampleEscalate as LambdaHandler,
     deescalate: exampleDeescalate as LambdaHandler,
   });
-  stub = await startAwsStubServer();
+  stub = await startSchedulerEventsStub();
   const tableName = await aws.newTable();
   fs.mkdirSync(path.join(PROJECT_ROOT, '.bundle-cache'), { recursive: true });
   tmp = fs.mkdtempSync(path.join(PROJECT_ROOT, '.bundle-cache', 'bundled-test-'));
@@ -128,8 +128,8 @@ describe('the bundled dispatcher (the cdk synth asset, with the example hooks)',
     });
     expect(await lambda.invoke(busEvent('approve', { runId, actor: BOB }))).toMatchObject({ status: 'applied', state: 'escalated' });
 
-    const created = stub.requests.find((r) => r.operation === 'CreateSchedule');
-    expect(created).toMatchObject({ name: `${runId}-deescalate`, body: { GroupName: 'escalations-sample', ActionAfterCompletion: 'DELETE' } });
+    const created = stub.schedules.get(`escalations-sample/${runId}-deescalate`);
+    expect(created).toMatchObject({ name: `${runId}-deescalate`, groupName: 'escalations-sample', body: { ActionAfterCompletion: 'DELETE' } });
     const target = created!.body.Target as { Input: string; EventBridgeParameters: { DetailType: string; Source: string } };
 
     // What EventBridge Scheduler puts on the bus when the schedule fires.
@@ -149,13 +149,12 @@ describe('the bundled dispatcher (the cdk synth asset, with the example hooks)',
     const payload = deescalateCalls()[0]!.payload as { outputs: { escalate: { body: { grantId: string } } }; fields: { deescalate_type: string } };
     expect(payload.fields.deescalate_type).toBe('revoke');
     expect(payload.outputs.escalate.body.grantId).toMatch(/^grant-/);
-    expect(stub.requests.filter((r) => r.operation === 'DeleteSchedule').map((r) => r.name)).toEqual([`${runId}-deescalate`]);
+    // The revoke deleted the pending schedule.
+    expect(stub.schedules.has(`escalations-sample/${runId}-deescalate`)).toBe(false);
 
     // The example hooks printed what getStepOutput() read back from DynamoDB.
     expect(lambda.logs.join('\n')).toContain(payload.outputs.escalate.body.grantId);
-    const lifecycle = stub.requests
-      .filter((r) => r.operation === 'PutEvents')
-      .flatMap((r) => (r.body.Entries as { DetailType: string }[]).map((e) => e.DetailType));
+    const lifecycle = stub.putEvents.map((e) => e.DetailType);
     expect(lifecycle).toEqual(['escalation.requested', 'escalation.approved', 'escalation.escalated', 'escalation.deescalated']);
   });
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from '../../lambda/local/loopback-server.js';
 
 /** A schedule as CreateSchedule/UpdateSchedule sent it. */
 export interface StubSchedule {
@@ -78,17 +78,9 @@ export async function startSchedulerEventsStub(): Promise<SchedulerEventsStub> {
     return send(res, 200, { ScheduleArn: `arn:aws:scheduler:us-east-1:123456789012:schedule/${groupName}/${name}` });
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  let stopping: Promise<void> | undefined;
+  const loopback = await listenOnLoopback(server);
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: loopback.endpoint,
     schedules,
     putEvents,
     fire(groupName, name) {
@@ -97,13 +89,7 @@ export async function startSchedulerEventsStub(): Promise<SchedulerEventsStub> {
       schedules.delete(key);
       return schedule;
     },
-    stop() {
-      stopping ??= new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      });
-      return stopping;
-    },
+    stop: () => loopback.stop(),
   };
 }
 
