@@ -40,7 +40,8 @@ export function interpretHookResult(input: StepInput, result: unknown, stateAfte
     step: result.step,
     origin: result.step === input.step ? input.origin : 'hook',
     eventId: result.step === input.step ? input.eventId : `${input.eventId}:${result.step}`,
-    fields: { ...input.fields, ...result.payload.fields },
+    // A replacement carries the hook's own fields; the event's are already on the run.
+    fields: result.step === input.step ? { ...input.fields, ...result.payload.fields } : { ...result.payload.fields },
     ...(result.payload.targetSrn !== undefined ? { targetSrn: result.payload.targetSrn } : {}),
     ...(result.payload.duration !== undefined ? { durationSeconds: parseDuration(result.payload.duration) } : {}),
   };

@@ -22,7 +22,7 @@ describe('interpretHookResult', () => {
 
   it('a forward step replaces the event, issued by the hook under its own event id', () => {
     const decision = interpretHookResult(approve, ApprovalTemplate.deny(), 'requested');
-    expect(decision).toEqual({ kind: 'replace', input: { ...approve, step: 'deny', origin: 'hook', eventId: 'e1:deny' } });
+    expect(decision).toEqual({ kind: 'replace', input: { ...approve, step: 'deny', origin: 'hook', eventId: 'e1:deny', fields: {} } });
     const request: StepInput = { ...approve, step: 'request' };
     expect(interpretHookResult(request, ApprovalTemplate.approve(), 'requested')).toMatchObject({ kind: 'replace', input: { step: 'approve' } });
     expect(interpretHookResult(request, ApprovalTemplate.request({ duration: '30m' }), 'requested')).toMatchObject({
