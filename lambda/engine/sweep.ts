@@ -22,6 +22,7 @@ export function planSweepStep(run: RunRecord, flow: FlowConfig, ctx: EngineConte
       if (forwardAt && forwardAt <= now) return { ...base, step: 'request_forward' };
       return undefined;
     }
+    case 'prompted':
     case 'forwarded':
       return run.requestExpiresAt && run.requestExpiresAt <= now ? { ...base, step: 'request_expire' } : undefined;
     case 'escalated':

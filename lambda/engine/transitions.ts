@@ -30,7 +30,7 @@ const MAX_PROCESSED_EVENT_IDS = 200;
 /** Which steps each state accepts. Anything else is refused. */
 const ACCEPTS: Readonly<Record<RunState | 'none', readonly ApprovalTemplateStep[]>> = {
   none: ['prompt', 'request'],
-  prompted: ['request'],
+  prompted: ['request', 'request_expire'],
   requested: ['request_forward', 'request_expire', 'approve', 'deny', 'escalate'],
   forwarded: ['request_expire', 'approve', 'deny', 'escalate'],
   escalating: ['escalate', 'deescalate'],
@@ -89,6 +89,8 @@ export function effectiveDuration(flow: FlowConfig, requested: number | undefine
 /** When the engine must next act on the run by itself, if ever (the sweep index sorts on it). */
 export function dueAt(run: RunRecord, flow: FlowConfig): string | undefined {
   switch (run.state) {
+    case 'prompted':
+      return run.requestExpiresAt;
     case 'requested': {
       const forwardAt = forwardTime(run, flow);
       return forwardAt && forwardAt < (run.requestExpiresAt ?? forwardAt) ? forwardAt : run.requestExpiresAt;
@@ -314,8 +316,10 @@ function startRun(input: StepInput, ctx: EngineContext): Transition {
     deescalateAttempts: 0,
   };
   if (input.step === 'prompt') {
+    // A prompt nobody follows up expires like an undecided request, rather than staying open.
+    const requestExpiresAt = new Date(ctx.now.getTime() + ctx.flow.requestTimeoutSeconds * 1000).toISOString();
     const next = bump(
-      { ...shell, processedEventIds: [input.eventId], history: [historyOf(input, ctx, 'accepted')] },
+      { ...shell, requestExpiresAt, processedEventIds: [input.eventId], history: [historyOf(input, ctx, 'accepted')] },
       ctx,
     );
     return { run: next, effects: [{ kind: 'after_hook', step: 'prompt' }] };

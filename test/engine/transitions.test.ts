@@ -70,6 +70,8 @@ describe('request', () => {
   it('after a prompt, only the prompted user may request', () => {
     const prompted = applyStep(undefined, input('prompt', 'alice'), ctx()).run;
     expect(prompted.state).toBe('prompted');
+    expect(prompted.dueAt).toBe('2026-01-02T00:00:00.000Z');
+    expect(applyStep(prompted, input('request_expire', 'x', { origin: 'engine' }), ctx(at(86_400))).run.state).toBe('expired');
     expect(refusal(() => applyStep(prompted, input('request', 'mallory', { targetSrn: TARGET }), ctx())).message).toBe(
       'run r1 was prompted for alice; only they may request in it, not mallory',
     );
