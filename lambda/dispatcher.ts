@@ -253,7 +253,7 @@ export class Dispatcher {
       if (decision.kind === 'replace' || requestChanged(input, decision.input)) {
         // The hook asked for another step, or this one with other values: apply that to the
         // run as it was, over the write already made.
-        const instead = this.applyHookResult(before, decision.input, ctx);
+        const instead = await this.applyHookResult(before, saved, decision.input, ctx);
         if (instead instanceof RefusalError) {
           const message = `the on${capitalise(input.step)} hook asked for what the run cannot do (${instead.message}); ${input.step} was not applied`;
           const reverted = before ? rebase(saved, before, applyIgnore(before, input, message, ctx)) : applyIgnore(saved, input, message, ctx, { endRun: true });
@@ -261,8 +261,7 @@ export class Dispatcher {
           this.logger.error('hook result refused', { runId: input.runId, step: input.step, message });
           return { status: 'ignored', runId: input.runId, message };
         }
-        applied = rebase(saved, before, instead);
-        if (!this.flow.allowOverlap && needsSlot(before, applied.run)) await this.holdSlot(applied.run);
+        applied = instead;
         await this.save(applied, false);
       }
       steps.push(decision.input.step);
@@ -272,9 +271,15 @@ export class Dispatcher {
     throw new RefusalError(`hooks chained more than ${MAX_CHAINED_STEPS} steps for run ${first.runId}`, 'backward_hook_result');
   }
 
-  private applyHookResult(before: RunRecord | undefined, input: StepInput, ctx: EngineContext): Transition | RefusalError {
+  /**
+   * What a hook asked for instead of the step just saved, rebased over that write, with
+   * its slot held; or why the run cannot do it (then the step is reverted, not half-done).
+   */
+  private async applyHookResult(before: RunRecord | undefined, saved: RunRecord, input: StepInput, ctx: EngineContext): Promise<Transition | RefusalError> {
     try {
-      return applyStep(before, input, ctx);
+      const applied = rebase(saved, before, applyStep(before, input, ctx));
+      if (!this.flow.allowOverlap && needsSlot(before, applied.run)) await this.holdSlot(applied.run);
+      return applied;
     } catch (error) {
       if (error instanceof RefusalError) return error;
       throw error;
