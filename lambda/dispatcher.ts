@@ -367,15 +367,16 @@ export class Dispatcher {
         if (step === 'escalate') return { body: null, errors: [`onEscalate hook failed: ${result.message}`] };
       } else if (result.value !== undefined && result.value !== null) {
         if (step === 'escalate') {
-          const decision = interpretHookResult(
-            { eventId: 'hook', step, runId: run.runId, actor, origin: 'hook', fields: {} },
-            result.value,
-            'escalating',
-          );
-          if (decision.kind !== 'proceed') {
-            const why = decision.kind === 'ignore' ? decision.message : `replaced by ${decision.input.step}`;
-            return { body: null, errors: [`escalate cancelled by the onEscalate hook: ${why}`] };
+          // Anything but "go ahead" cancels the grant; it is then handled as a failed escalate.
+          let why: string | undefined;
+          try {
+            const decision = interpretHookResult({ eventId: 'hook', step, runId: run.runId, actor, origin: 'hook', fields: {} }, result.value, 'escalating');
+            if (decision.kind !== 'proceed') why = decision.kind === 'ignore' ? decision.message : `replaced by ${decision.input.step}`;
+          } catch (error) {
+            if (!(error instanceof RefusalError)) throw error;
+            why = error.message;
           }
+          if (why !== undefined) return { body: null, errors: [`escalate cancelled by the onEscalate hook: ${why}`] };
         } else {
           this.logger.warn('onDeescalate returned an event; deescalation cannot be vetoed, it goes ahead', { runId: run.runId });
         }

@@ -424,3 +424,16 @@ describe('the sweep', () => {
     expect((await t.dispatcher.sweep()).fired).toEqual([]);
   });
 });
+
+describe('onEscalate', () => {
+  it('cancels the grant by returning anything but nothing; it is then handled as a failed escalate', async () => {
+    const t = await newTestFlow(aws, {
+      dispatcher: { hooks: defineHooks({ onEscalate: () => ApprovalTemplate.ignore({ message: 'target under maintenance' }) }) },
+    });
+    await t.dispatcher.handle(busEvent('request', { runId: 'on-esc', actor: ALICE, targetSrn: TARGET_SRN }));
+    expect(await t.dispatcher.handle(busEvent('approve', { runId: 'on-esc', actor: BOB }))).toMatchObject({ state: 'deescalated' });
+    const run = await t.store.get('on-esc');
+    expect(run?.outputs.escalate?.errors).toEqual(['escalate cancelled by the onEscalate hook: target under maintenance']);
+    expect(invocationsOf('on-esc', 'escalate')).toHaveLength(0);
+  });
+});
