@@ -280,9 +280,11 @@ function fitBody(run: RunRecord, compressAboveBytes: number): string | Uint8Arra
 }
 
 function decode(runId: string, item: Record<string, AttributeValue>): RunRecord {
+  if (item.run?.S === undefined && item.runGz?.B === undefined) {
+    throw new CorruptRunError(runId, 'the item has neither a run nor a runGz attribute');
+  }
   try {
-    const json = item.run?.S ?? (item.runGz?.B ? gunzipSync(item.runGz.B).toString('utf8') : undefined);
-    if (json === undefined) throw new Error('no run attribute');
+    const json = item.run?.S ?? gunzipSync(item.runGz?.B as Uint8Array).toString('utf8');
     return JSON.parse(json) as RunRecord;
   } catch (error) {
     throw new CorruptRunError(runId, (error as Error).message);

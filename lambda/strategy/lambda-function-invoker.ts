@@ -1,4 +1,5 @@
 import { InvokeCommand, LambdaClient, type LambdaClientConfig } from '@aws-sdk/client-lambda';
+import { AdapterConfigurationError } from '../adapter-errors.js';
 import type { StepOutput } from '../sdk/step-output.js';
 import type { FunctionInvoker } from './function-invoker.js';
 import { parseFunctionResponse } from './function-response.js';
@@ -36,13 +37,13 @@ export class LambdaFunctionInvoker implements FunctionInvoker {
 
   public constructor(props: LambdaFunctionInvokerProps = {}) {
     if (props.client && props.clientConfig) {
-      throw new Error(
+      throw new AdapterConfigurationError(
         'LambdaFunctionInvoker: got both `client` and `clientConfig`; pass `client` to use your own client, or `clientConfig` to have one built, not both',
       );
     }
     const timeoutMs = props.timeoutMs ?? 60_000;
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-      throw new Error(`LambdaFunctionInvoker: \`timeoutMs\` must be a positive number of milliseconds, got ${String(timeoutMs)}`);
+      throw new AdapterConfigurationError(`LambdaFunctionInvoker: \`timeoutMs\` must be a positive number of milliseconds, got ${String(timeoutMs)}`);
     }
     this.timeoutMs = timeoutMs;
     this.client = props.client ?? new LambdaClient(props.clientConfig ?? {});
