@@ -34,3 +34,10 @@ describe('timeBudgets', () => {
     expect(timeBudgets(900)).toEqual({ invokeTimeoutMs: 360_000, claimStaleAfterMs: 960_000 });
   });
 });
+
+describe('flow configuration', () => {
+  it('refuses a target whose SRN does not parse, saying why', () => {
+    const bad = { ...env, FLOW_CONFIG: JSON.stringify({ name: 'f', escalateFunction: 'e', deescalateFunction: 'd', targets: [{ srn: 'acme:access_target:db:1.0' }] }) };
+    expect(() => readEnvironment(bad)).toThrow(/^FLOW_CONFIG is not a valid flow: targets\.0\.srn: invalid SRN "acme:access_target:db:1\.0"/);
+  });
+});

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { InvalidSRNError } from '../sdk/errors.js';
+import { SRN } from '../sdk/srn.js';
 import { jsonObjectSchema } from './json-schema.js';
 
 /**
@@ -8,7 +10,14 @@ import { jsonObjectSchema } from './json-schema.js';
  */
 export const flowTargetSchema = z.object({
   /** SRN of the target; a request names its target by it. */
-  srn: z.string().min(1),
+  srn: z.string().superRefine((text, ctx) => {
+    try {
+      SRN.parse(text);
+    } catch (error) {
+      if (!(error instanceof InvalidSRNError)) throw error;
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: error.message });
+    }
+  }),
   /** Human label. @default the SRN's slug */
   label: z.string().optional(),
   /** Free-form settings handed to the Lambdas as `fields.target.settings`. @default {} */

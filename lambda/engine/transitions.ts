@@ -65,7 +65,9 @@ export function sameUser(a: string, b: string): boolean {
 
 /** The flow's target for `srn` (SRNs compare case-insensitively), or a refusal naming the known ones. */
 export function resolveTarget(flow: FlowConfig, srn: string): FlowTargetConfig {
-  const target = flow.targets.find((candidate) => SRN.parse(candidate.srn).equals(srn));
+  // The flow's SRNs were validated with its configuration; compare normalised text.
+  const wanted = SRN.parse(srn).normalized;
+  const target = flow.targets.find((candidate) => candidate.srn.toLowerCase() === wanted);
   if (!target) {
     throw new RefusalError(
       `unknown target ${JSON.stringify(srn)}: flow ${flow.name} accepts ${flow.targets.map((t) => t.srn).join(', ')}`,

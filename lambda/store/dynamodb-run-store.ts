@@ -257,7 +257,9 @@ function fitBody(run: RunRecord, compressAboveBytes: number): string | Uint8Arra
   for (const step of ['escalate', 'deescalate', null] as const) {
     const json = JSON.stringify(candidate);
     if (Buffer.byteLength(json) <= compressAboveBytes) return json;
-    const zipped = gzipSync(json);
+    // Level 1: a run is a few KB of repetitive JSON; the fastest level compresses it
+    // nearly as well, on the hot path of every write.
+    const zipped = gzipSync(json, { level: 1 });
     if (zipped.byteLength <= MAX_BODY_BYTES) return zipped;
     if (step === null) break;
     const output = candidate.outputs[step];
