@@ -236,10 +236,8 @@ export class Dispatcher {
       const decision = await this.runOnHook(saved, input, before?.state ?? saved.state);
 
       if (decision.kind === 'ignore') {
-        const ignored = before ? rebase(saved, before, applyIgnore(before, input, decision.message, ctx)) : applyIgnore(saved, input, decision.message, ctx, { endRun: true });
-        await this.save(ignored, false);
         this.logger.info('event ignored by hook', { runId: input.runId, step: input.step, message: decision.message });
-        return { status: 'ignored', runId: input.runId, message: decision.message };
+        return this.undo(saved, before, input, decision.message, ctx);
       }
       if (decision.kind === 'replace' && input.step === 'request') {
         // The request stands (the run must exist to approve it); its after-hook does not:
@@ -256,13 +254,11 @@ export class Dispatcher {
         const instead = await this.applyHookResult(before, saved, decision.input, ctx);
         if (instead instanceof RefusalError) {
           const message = `the on${capitalise(input.step)} hook asked for what the run cannot do (${instead.message}); ${input.step} was not applied`;
-          const reverted = before ? rebase(saved, before, applyIgnore(before, input, message, ctx)) : applyIgnore(saved, input, message, ctx, { endRun: true });
-          await this.save(reverted, false);
           this.logger.error('hook result refused', { runId: input.runId, step: input.step, message });
-          return { status: 'ignored', runId: input.runId, message };
+          return this.undo(saved, before, input, message, ctx);
         }
         applied = instead;
-        await this.save(applied, false);
+        await this.store.update(applied.run);
       }
       steps.push(decision.input.step);
       run = await this.perform(applied.run, applied.effects, emitted, steps);
@@ -340,7 +336,8 @@ export class Dispatcher {
         case 'invoke': {
           const output = await this.invoke(current, effect.step, effect.functionName);
           const transition = applyInvokeResult(current, effect.step, output, this.context());
-          current = await this.save(transition, false);
+          await this.store.update(transition.run);
+          current = transition.run;
           steps.push(`${effect.step}_result`);
           if (output.errors.length > 0) {
             this.logger[effect.step === 'deescalate' ? 'error' : 'warn'](`${effect.step === 'deescalate' ? 'deescalation' : 'escalation'} failed`, {
@@ -479,10 +476,15 @@ export class Dispatcher {
     }
   }
 
-  private async save(transition: Transition, create: boolean): Promise<RunRecord> {
-    if (create) await this.store.create(transition.run);
-    else await this.store.update(transition.run);
-    return transition.run;
+  /**
+   * Takes back a step already saved (its hook ignored it, or asked for what the run cannot
+   * do): the run returns to how it was, with the event and why in its history. A new
+   * run's request ends the run instead, so the audit keeps it.
+   */
+  private async undo(saved: RunRecord, before: RunRecord | undefined, input: StepInput, message: string, ctx: EngineContext): Promise<DispatchResult> {
+    const undone = before ? rebase(saved, before, applyIgnore(before, input, message, ctx)) : applyIgnore(saved, input, message, ctx, { endRun: true });
+    await this.store.update(undone.run);
+    return { status: 'ignored', runId: input.runId, message };
   }
 
   /**

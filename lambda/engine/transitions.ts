@@ -9,7 +9,7 @@ import type { Effect, Transition } from './effects.js';
 import { RefusalError } from './errors.js';
 import type { ActorRecord, DeescalateType, HistoryEntry, RunRecord, RunState } from './run.js';
 import { ACTIVE_STATES, TERMINAL_STATES } from './run.js';
-import type { StepActor, StepInput } from './step-input.js';
+import type { StepInput } from './step-input.js';
 
 /** What a transition may depend on besides the run and the step: all passed in, none read. */
 export interface EngineContext {
@@ -737,11 +737,6 @@ function emit(run: RunRecord, type: LifecycleEventType, actor: string, ctx: Engi
     ...(errors && errors.length > 0 ? { errors: [...errors] } : {}),
   };
   return { kind: 'emit', event };
-}
-
-/** Used by the hook event view and the Lambda payload: who is the actor of a record. */
-export function toStepActor(record: ActorRecord | StepActor): StepActor {
-  return { username: record.username, name: record.name };
 }
 
 /** The key two runs share when they grant the same requester the same target. */

@@ -9,9 +9,7 @@ import { SRN } from '../sdk/srn.js';
 import { APPROVAL_STEPS, type ApprovalTemplateStep } from '../sdk/steps.js';
 
 /** The `source` the engine's own schedules put their events on the bus with. */
-/** The `source` the engine's own schedules put their events on the bus with. */
-export { SCHEDULER_EVENT_SOURCE as SCHEDULER_SOURCE } from '../scheduler/eventbridge-step-scheduler.js';
-import { SCHEDULER_EVENT_SOURCE as SCHEDULER_SOURCE } from '../scheduler/eventbridge-step-scheduler.js';
+import { SCHEDULER_EVENT_SOURCE } from '../scheduler/eventbridge-step-scheduler.js';
 
 /** Steps a person may send; the rest are the engine's own. */
 const INGRESS_STEPS: readonly ApprovalTemplateStep[] = ['prompt', 'request', 'approve', 'deny', 'escalate', 'deescalate'];
@@ -59,7 +57,7 @@ export function parseIngressEvent(event: unknown, flow: FlowConfig): StepInput {
   if (!envelope.success) throw malformed('the event', envelope.error, 'an EventBridge event with id, source, detail-type and detail');
   const { id, source } = envelope.data;
   const detailType = envelope.data['detail-type'];
-  const fromScheduler = source === SCHEDULER_SOURCE;
+  const fromScheduler = source === SCHEDULER_EVENT_SOURCE;
   if (!fromScheduler && !flow.allowedSources.includes(source)) {
     throw new RefusalError(
       `source ${JSON.stringify(source)} is not allowed by flow ${flow.name}: allowed are ${flow.allowedSources.join(', ')}`,

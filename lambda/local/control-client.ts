@@ -3,6 +3,7 @@ import type { RunState } from '../engine/run.js';
 import type { JsonObject, JsonValue } from '../sdk/json.js';
 import { LocalControlError } from './errors.js';
 import type { EventOutcome, RunSummary, RunView } from './run-view.js';
+import { LOCAL_CLIENT_CONFIG } from './loopback-server.js';
 
 /** What `fire` sends: one step of one run. */
 export interface FireInput {
@@ -32,8 +33,6 @@ export interface ControlClientProps {
   readonly fireTimeoutMs?: number;
 }
 
-// The endpoint checks no credentials; the SDK insists on some.
-const LOCAL_CLIENT_CONFIG = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } as const;
 
 /**
  * What the CLI's `fire`, `show` and `list` do against a running `serve`: `fire` puts one

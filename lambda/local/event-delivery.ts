@@ -1,5 +1,5 @@
 import type { DispatchResult, SweepResult } from '../dispatcher.js';
-import { SCHEDULER_SOURCE } from '../events/ingress-event.js';
+import { SCHEDULER_EVENT_SOURCE } from '../scheduler/eventbridge-step-scheduler.js';
 import type { EventBridgeEvent } from './put-events-server.js';
 import type { EventOutcome } from './run-view.js';
 
@@ -125,7 +125,7 @@ export class EventDelivery {
 /** One line per handled event: step, run, who, what became of it, and how long it took. */
 export function formatDispatch(event: EventBridgeEvent, result: DispatchResult | SweepResult, ms: number, attempts = 1): string {
   const step = event['detail-type'].padEnd(11);
-  const actor = event.source === SCHEDULER_SOURCE ? 'scheduler' : actorOf(event);
+  const actor = event.source === SCHEDULER_EVENT_SOURCE ? 'scheduler' : actorOf(event);
   const retried = attempts > 1 ? ` (after ${attempts} attempts)` : '';
   if ('examined' in result) return `${step} examined ${result.examined}, fired ${result.fired.length}  ${ms} ms${retried}`;
   return `${step} ${formatResult(result, actor)}  ${ms} ms${retried}`;

@@ -6,7 +6,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { flowConfigSchema, type FlowConfig, type FlowConfigInput, type FlowTargetConfig } from '../config/flow-config.js';
 import { Dispatcher, type DispatcherLogger } from '../dispatcher.js';
 import type { RunRecord } from '../engine/run.js';
-import { SCHEDULER_SOURCE } from '../events/ingress-event.js';
+import { SCHEDULER_EVENT_SOURCE } from '../scheduler/eventbridge-step-scheduler.js';
 import { SCHEDULER_ACTOR } from '../scheduler/eventbridge-step-scheduler.js';
 import type { ScheduledEvent } from '../scheduler/step-scheduler.js';
 import { TimerStepScheduler } from '../scheduler/timer-step-scheduler.js';
@@ -24,6 +24,7 @@ import { loadHandler } from './module-loader.js';
 import { startPutEventsServer, type EventBridgeEvent, type PutEventsServer } from './put-events-server.js';
 import { toRunSummary, toRunView, type EventOutcome } from './run-view.js';
 import { loadHooksFile, loadTargetsFile } from './user-files.js';
+import { LOCAL_CLIENT_CONFIG } from './loopback-server.js';
 
 const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../examples');
 
@@ -59,8 +60,6 @@ export const LOCAL_FLOW: FlowConfigInput = {
 /** The table the runs live in, inside dynalite. */
 export const LOCAL_TABLE_NAME = 'lambda-escalation-runs';
 
-// dynalite and the loopback Lambda check no credentials; the SDK insists on some.
-const LOCAL_CLIENT_CONFIG = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } as const;
 // Later than any expiry a run can have: listDue up to it returns every pending run.
 const FAR_FUTURE = new Date('9999-12-31T23:59:59.999Z');
 
@@ -328,7 +327,7 @@ function schedulerEvent(scheduled: ScheduledEvent): EventBridgeEvent {
     version: '0',
     id: randomUUID(),
     'detail-type': scheduled.step,
-    source: SCHEDULER_SOURCE,
+    source: SCHEDULER_EVENT_SOURCE,
     account: '000000000000',
     time: `${new Date().toISOString().slice(0, 19)}Z`,
     region: LOCAL_CLIENT_CONFIG.region,

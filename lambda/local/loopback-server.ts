@@ -1,6 +1,15 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/**
+ * SDK client settings for local mode's loopback servers: they check no credentials, but
+ * the SDK insists on some (and on a region).
+ */
+export const LOCAL_CLIENT_CONFIG = {
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+} as const;
+
 /** A server of local mode's, listening on loopback. */
 export interface LoopbackServer {
   /** `http://127.0.0.1:<port>`, for an SDK client's `endpoint`. */

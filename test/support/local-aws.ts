@@ -10,12 +10,9 @@ import type { ScheduledEvent, ScheduledStep, StepScheduler } from '../../lambda/
 import { DynamoDbRunStore } from '../../lambda/store/dynamodb-run-store.js';
 import { createRunTable } from '../../lambda/store/run-table.js';
 import { LambdaFunctionInvoker } from '../../lambda/strategy/lambda-function-invoker.js';
+import { LOCAL_CLIENT_CONFIG } from '../../lambda/local/loopback-server.js';
 
-/** Static credentials: dynalite and the loopback Lambda endpoint check none, the SDK wants some. */
-export const LOCAL_CLIENT_CONFIG = {
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-} as const;
+export { LOCAL_CLIENT_CONFIG } from '../../lambda/local/loopback-server.js';
 
 export const TARGET_SRN = 'acme:access_target:aws_lambda_function:prod-db:latest';
 export const OTHER_TARGET_SRN = 'acme:access_target:aws_lambda_function:staging-db:latest';
